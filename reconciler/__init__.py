@@ -1,0 +1,1 @@
+"""reconciler: declarative GitOps for AWS Lambda aliases."""

@@ -1,0 +1,104 @@
+"""Every error the reconciler raises on purpose.
+
+The CLI maps the whole tree to exit codes in one place: any ``ReconcilerError`` is exit 1; staleness
+is not an error but an apply outcome (exit 3).
+
+::
+
+    ReconcilerError
+    ├── InputError                  bad input: nothing was sent to the cloud
+    │   ├── ManifestError           manifests that do not load or validate (carries every Problem)
+    │   ├── PlanFileError           a saved plan that cannot be read or is of an unknown version
+    │   └── SeedError               a sandbox seed file that does not load
+    └── ProviderError               the cloud answered with an error, or did not answer
+        ├── NotFoundError           404: function, version or alias does not exist
+        ├── ConflictError           409: the alias exists already, or an operation is in progress
+        ├── PreconditionFailedError 412: the RevisionId sent is not the alias's current one
+        ├── InvalidRequestError     400: the service refused the parameters
+        ├── AccessDeniedError       403: the credentials may not do this
+        └── TransientError          worth retrying later: throttling, 5xx, connection failures
+            └── ThrottledError      429 after the client's own retries
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Base of every error raised on purpose by this package."""
+
+
+class InputError(ReconcilerError):
+    """Something the user gave us is wrong; nothing was sent to the cloud."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in one file, at one place."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ManifestError(InputError):
+    """One or more manifests do not load or validate; ``problems`` holds all of them."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(sorted(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PlanFileError(InputError):
+    """A saved plan that cannot be read, or was written by an incompatible version."""
+
+
+class SeedError(InputError):
+    """A sandbox seed that cannot be loaded."""
+
+
+class ProviderError(ReconcilerError):
+    """The cloud refused a call or could not be reached."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class NotFoundError(ProviderError):
+    """404: the function, version or alias does not exist."""
+
+
+class ConflictError(ProviderError):
+    """409: the alias exists already, or another operation is in progress."""
+
+
+class PreconditionFailedError(ProviderError):
+    """412: the RevisionId sent is not the alias's current one; nothing was changed."""
+
+
+class InvalidRequestError(ProviderError):
+    """400: the service refused the parameters."""
+
+
+class AccessDeniedError(ProviderError):
+    """403: the credentials in use may not make this call."""
+
+
+class TransientError(ProviderError):
+    """Throttling, a server error or a dropped connection: a later run may succeed."""
+
+    retryable = True
+
+
+class ThrottledError(TransientError):
+    """429 TooManyRequestsException, still failing after the client's own retries."""

@@ -1,0 +1,326 @@
+"""The alias half of the Lambda API, made to behave as LAMBDA_CONTRACT.md says.
+
+It owns the aliases; it asks a ``FunctionDirectory`` (moto, behind the server) only whether
+functions and versions exist and what their role and dead-letter configuration are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler import contract
+
+
+@dataclass(frozen=True)
+class VersionConfig:
+    """What a weighted alias needs to know of a version."""
+
+    role: str
+    dead_letter_target: str | None
+
+
+class FunctionDirectory(Protocol):
+    """Read access to functions and versions, owned by someone else."""
+
+    def function_exists(self, account: str, region: str, name: str) -> bool: ...
+
+    def version_config(
+        self, account: str, region: str, name: str, version: str
+    ) -> VersionConfig | None: ...
+
+
+class ApiError(Exception):
+    """An error answer of the service: HTTP status, error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _validation(message: str) -> ApiError:
+    return ApiError(400, contract.VALIDATION, f"1 validation error detected: {message}")
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, contract.INVALID_PARAMETER, message)
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, "ResourceNotFoundException", message)
+
+
+@dataclass
+class AliasRecord:
+    """One stored alias."""
+
+    name: str
+    function_version: str
+    description: str
+    weights: dict[str, float]
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def to_api(self, function_arn: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "AliasArn": f"{function_arn}:{self.name}",
+            "Name": self.name,
+            "FunctionVersion": self.function_version,
+            "Description": self.description,
+            "RevisionId": self.revision_id,
+        }
+        if self.weights:  # no routing reads back as no RoutingConfig key at all
+            body["RoutingConfig"] = {"AdditionalVersionWeights": dict(self.weights)}
+        return body
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is calling, and where: the account and Region of the request's credentials."""
+
+    account: str
+    region: str
+    partition: str = "aws"
+
+
+_FunctionKey = tuple[str, str, str]  # account, region, function name
+
+
+class AliasService:
+    """Alias operations with the service's validation, status codes and RevisionId semantics."""
+
+    def __init__(self, functions: FunctionDirectory) -> None:
+        self._functions = functions
+        self._aliases: dict[_FunctionKey, dict[str, AliasRecord]] = {}
+        self._lock = threading.RLock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._aliases.clear()
+
+    # -- operations, each answering (status, body) or raising ApiError -------------------------
+
+    def list_aliases(
+        self, scope: Scope, function: str, params: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        key, arn = self._resolve(scope, function)
+        max_items = self._max_items(params.get("MaxItems"))
+        start = self._decode_marker(params["Marker"]) if params.get("Marker") else ""
+        wanted = params.get("FunctionVersion")
+        if wanted is not None and contract.VERSION_RE.fullmatch(wanted) is None:
+            raise _validation(f"Value '{wanted}' at 'functionVersion' failed to satisfy constraint")
+        with self._lock:
+            records = sorted(self._aliases.get(key, {}).values(), key=lambda r: r.name)
+            selected = [
+                r
+                for r in records
+                if r.name >= start and (wanted is None or r.function_version == wanted)
+            ]
+            page = [r.to_api(arn) for r in selected[:max_items]]
+        body: dict[str, Any] = {"Aliases": page}
+        if len(selected) > max_items:
+            body["NextMarker"] = self._encode_marker(selected[max_items].name)
+        return 200, body
+
+    def get_alias(self, scope: Scope, function: str, name: str) -> tuple[int, dict[str, Any]]:
+        key, arn = self._resolve(scope, function)
+        with self._lock:
+            return 200, self._existing(key, arn, name).to_api(arn)
+
+    def create_alias(
+        self, scope: Scope, function: str, request: Mapping[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        name = self._alias_name(request.get("Name"))
+        version = self._version(request.get("FunctionVersion"), required=True) or ""
+        description = self._description(request.get("Description", ""))
+        weights = self._weights(request.get("RoutingConfig")) or {}
+        key, arn = self._resolve(scope, function)
+        with self._lock:
+            if name in self._aliases.get(key, {}):
+                raise ApiError(
+                    409, "ResourceConflictException", f"Alias already exists: {arn}:{name}"
+                )
+            self._check_targets(key, arn, version, weights)
+            record = AliasRecord(name, version, description or "", weights)
+            self._aliases.setdefault(key, {})[name] = record
+            return 201, record.to_api(arn)
+
+    def update_alias(
+        self, scope: Scope, function: str, name: str, request: Mapping[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        version = self._version(request.get("FunctionVersion"), required=False)
+        description = self._description(request.get("Description"))
+        weights = self._weights(request.get("RoutingConfig"))
+        revision = request.get("RevisionId")
+        key, arn = self._resolve(scope, function)
+        with self._lock:
+            record = self._existing(key, arn, name)
+            if revision is not None and revision != record.revision_id:
+                raise ApiError(
+                    412,
+                    "PreconditionFailedException",
+                    "The Revision Id provided does not match the latest Revision Id. "
+                    "Call the GetAlias API to retrieve the latest Revision Id",
+                )
+            new_version = record.function_version if version is None else version
+            new_weights = record.weights if weights is None else weights
+            self._check_targets(key, arn, new_version, new_weights)
+            record.function_version = new_version
+            record.weights = dict(new_weights)
+            if description is not None:
+                record.description = description
+            # Every successful update is a new revision, even one that changes nothing.
+            record.revision_id = str(uuid.uuid4())
+            return 200, record.to_api(arn)
+
+    def delete_alias(self, scope: Scope, function: str, name: str) -> tuple[int, None]:
+        key, _ = self._resolve(scope, function)
+        self._alias_name(name)
+        with self._lock:
+            self._aliases.get(key, {}).pop(name, None)  # a missing alias is no error
+        return 204, None
+
+    # -- direct access for seeding and out-of-band writers ---------------------------------------
+
+    def put(self, scope: Scope, function: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the alias, or update it unguarded if it exists, with the service's checks."""
+        name = self._alias_name(request.get("Name"))
+        key, _ = self._resolve(scope, function)
+        with self._lock:
+            if name in self._aliases.get(key, {}):
+                return self.update_alias(scope, function, name, request)[1]
+            return self.create_alias(scope, function, request)[1]
+
+    def forget_function(self, scope: Scope, name: str) -> None:
+        with self._lock:
+            self._aliases.pop((scope.account, scope.region, name), None)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _resolve(self, scope: Scope, function: str) -> tuple[_FunctionKey, str]:
+        try:
+            ref = contract.parse_function_name(function)
+        except ValueError as exc:
+            raise _validation(f"Value '{function}' at 'functionName' failed: {exc}") from None
+        if ref.qualifier is not None:
+            raise _invalid(f"Alias operations take an unqualified function name, not {function!r}")
+        if (ref.region and ref.region != scope.region) or (
+            ref.account and ref.account != scope.account
+        ):
+            raise _not_found(f"Function not found: {function}")
+        if not self._functions.function_exists(scope.account, scope.region, ref.name):
+            raise _not_found(
+                f"Function not found: arn:{scope.partition}:lambda:{scope.region}:"
+                f"{scope.account}:function:{ref.name}"
+            )
+        arn = f"arn:{scope.partition}:lambda:{scope.region}:{scope.account}:function:{ref.name}"
+        return (scope.account, scope.region, ref.name), arn
+
+    def _existing(self, key: _FunctionKey, arn: str, name: str) -> AliasRecord:
+        self._alias_name(name)
+        record = self._aliases.get(key, {}).get(name)
+        if record is None:
+            raise _not_found(f"Alias not found: {arn}:{name}")
+        return record
+
+    def _check_targets(
+        self, key: _FunctionKey, arn: str, version: str, weights: Mapping[str, float]
+    ) -> None:
+        problem = contract.routing_problem(version, dict(weights))
+        if problem is not None:
+            code, message = problem
+            raise ApiError(400, code, message)
+        account, region, function = key
+        configs = {}
+        for wanted in (version, *weights):
+            config = self._functions.version_config(account, region, function, wanted)
+            if config is None:
+                raise _not_found(f"Function not found: {arn}:{wanted}")
+            configs[wanted] = config
+        if weights:
+            primary, extra = configs[version], configs[next(iter(weights))]
+            if primary.role != extra.role:
+                raise _invalid("The versions of a weighted alias must share one execution role")
+            if primary.dead_letter_target != extra.dead_letter_target:
+                raise _invalid(
+                    "The versions of a weighted alias must share one dead-letter configuration"
+                )
+
+    @staticmethod
+    def _alias_name(name: object) -> str:
+        if not isinstance(name, str):
+            raise _validation(
+                "Value at 'name' failed to satisfy constraint: Member must not be null"
+            )
+        problem = contract.alias_name_problem(name)
+        if problem is not None:
+            raise _validation(
+                f"Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy "
+                f"regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+) ({problem})"
+            )
+        return name
+
+    @staticmethod
+    def _version(version: object, *, required: bool) -> str | None:
+        if version is None and not required:
+            return None
+        if not isinstance(version, str) or contract.VERSION_RE.fullmatch(version) is None:
+            raise _validation(
+                f"Value '{version}' at 'functionVersion' failed to satisfy constraint: "
+                r"Member must satisfy regular expression pattern: (\$LATEST|[0-9]+)"
+            )
+        return version
+
+    @staticmethod
+    def _description(description: object) -> str | None:
+        if description is None:
+            return None
+        if not isinstance(description, str) or len(description) > contract.DESCRIPTION_MAX:
+            raise _validation(
+                "Value at 'description' failed to satisfy constraint: Member must have length "
+                f"less than or equal to {contract.DESCRIPTION_MAX}"
+            )
+        return description
+
+    @staticmethod
+    def _weights(routing: object) -> dict[str, float] | None:
+        if routing is None:
+            return None
+        if not isinstance(routing, dict):
+            raise _validation("Value at 'routingConfig' failed to satisfy constraint")
+        weights = routing.get("AdditionalVersionWeights") or {}
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values()
+        ):
+            raise _validation(
+                "Value at 'routingConfig.additionalVersionWeights' must map to numbers"
+            )
+        return {str(k): float(v) for k, v in weights.items()}
+
+    @staticmethod
+    def _max_items(raw: str | None) -> int:
+        if raw is None:
+            return 50
+        if not raw.isdigit() or not 1 <= int(raw) <= contract.LIST_MAX_ITEMS:
+            raise _validation(
+                f"Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must have "
+                f"value between 1 and {contract.LIST_MAX_ITEMS}"
+            )
+        return int(raw)
+
+    @staticmethod
+    def _encode_marker(name: str) -> str:
+        return base64.urlsafe_b64encode(name.encode()).decode()
+
+    @staticmethod
+    def _decode_marker(marker: str) -> str:
+        try:
+            return base64.urlsafe_b64decode(marker.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise _invalid(f"Invalid marker: {marker}") from None

@@ -1,0 +1,397 @@
+"""The sandbox's WSGI application: a layer in front of moto's server.
+
+The layer names every call, counts it, applies the realism switches, answers the alias API itself
+and passes everything else to moto. It reaches moto only through moto's own HTTP API, in process,
+so moto's internals can change without touching this file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import struct
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from reconciler.sandbox.aliases import AliasService, ApiError, Scope, VersionConfig
+from reconciler.sandbox.realism import (
+    FaultKind,
+    FaultRule,
+    OutOfBandWrite,
+    Realism,
+    retry_after_seconds,
+)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+DEFAULT_ACCOUNT = "123456789012"  # moto's account for any credentials it has not been told about
+DEFAULT_REGION = "us-east-1"
+ADMIN_PREFIX = "/_sandbox"
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
+_LAMBDA_ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/aliases/?"),
+        {"GET": "ListAliases", "POST": "CreateAlias"},
+    ),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/aliases/(?P<alias>[^/]+)"),
+        {"GET": "GetAlias", "PUT": "UpdateAlias", "DELETE": "DeleteAlias"},
+    ),
+    (re.compile(r"/2015-03-31/functions/?"), {"GET": "ListFunctions", "POST": "CreateFunction"}),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/?"),
+        {"GET": "GetFunction", "DELETE": "DeleteFunction"},
+    ),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/configuration/?"),
+        {"GET": "GetFunctionConfiguration", "PUT": "UpdateFunctionConfiguration"},
+    ),
+    (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/code/?"), {"PUT": "UpdateFunctionCode"}),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/versions/?"),
+        {"GET": "ListVersionsByFunction", "POST": "PublishVersion"},
+    ),
+    (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/invocations/?"), {"POST": "Invoke"}),
+    (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/?"), {"GET": "GetPolicy"}),
+]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, named."""
+
+    service: str
+    operation: str
+    scope: Scope
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+    params: dict[str, str]  # path parameters: fn, alias
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
+
+
+def json_reply(status: int, body: Any, headers: Iterable[tuple[str, str]] = ()) -> Reply:
+    data = b"" if body is None else json.dumps(body).encode()
+    return Reply(status, [("Content-Type", "application/json"), *headers], data)
+
+
+def run(app: WSGIApp, environ: dict[str, Any]) -> Reply:
+    """Call a WSGI application in process and collect its whole answer."""
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        data = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return Reply(int(status.split()[0]), list(headers.items()), data)
+
+
+def error_reply(error: ApiError, headers: Iterable[tuple[str, str]] = ()) -> Reply:
+    body = {"Type": "User", "Message": error.message, "message": error.message}
+    return json_reply(error.status, body, [("x-amzn-ErrorType", error.code), *headers])
+
+
+class MotoDirectory:
+    """Functions and versions as moto knows them, asked through moto's Lambda API.
+
+    moto keeps no dead-letter configuration, so this layer remembers the one each function was
+    given and each version was published with.
+    """
+
+    def __init__(self, moto: WSGIApp) -> None:
+        self._moto = moto
+        self._dead_letters: dict[tuple[str, str, str, str], str | None] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._dead_letters.clear()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        region: str,
+        *,
+        service: str = "lambda",
+        query: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, bytes]:
+        """One call to moto, in process."""
+        auth = (
+            "AWS4-HMAC-SHA256 Credential=sandbox/20250101/"
+            f"{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        )
+        environ = EnvironBuilder(
+            path=path,
+            method=method,
+            query_string=urlencode(dict(query or {})),
+            data=body,
+            headers=[("Authorization", auth), ("Content-Type", content_type)],
+        ).get_environ()
+        reply = run(self._moto, environ)
+        return reply.status, reply.body
+
+    def function_exists(self, account: str, region: str, name: str) -> bool:
+        status, _ = self.call("GET", f"/2015-03-31/functions/{quote(name)}/configuration", region)
+        return status == 200
+
+    def version_config(
+        self, account: str, region: str, name: str, version: str
+    ) -> VersionConfig | None:
+        status, data = self.call(
+            "GET",
+            f"/2015-03-31/functions/{quote(name)}/configuration",
+            region,
+            query={"Qualifier": version},
+        )
+        if status != 200:
+            return None
+        config = json.loads(data)
+        if config.get("Version") != version:
+            return None
+        return VersionConfig(
+            role=config.get("Role", ""),
+            dead_letter_target=self.dead_letter(account, region, name, version),
+        )
+
+    def set_dead_letter(
+        self, account: str, region: str, name: str, version: str, target: str | None
+    ) -> None:
+        with self._lock:
+            self._dead_letters[(account, region, name, version)] = target
+
+    def dead_letter(self, account: str, region: str, name: str, version: str) -> str | None:
+        with self._lock:
+            return self._dead_letters.get((account, region, name, version))
+
+    def observe(self, call: Call, reply: Reply) -> Reply:
+        """Keep the dead-letter configuration moto drops, and show it where the service does."""
+        if reply.status >= 300 or call.service != "lambda":
+            return reply
+        account, region = call.scope.account, call.scope.region
+        if call.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
+            request = json.loads(call.body or b"{}")
+            if "DeadLetterConfig" in request:
+                name = request.get("FunctionName") or call.params["fn"]
+                target = (request["DeadLetterConfig"] or {}).get("TargetArn") or None
+                with self._lock:
+                    self._dead_letters[(account, region, _plain(name), "$LATEST")] = target
+        elif call.operation == "PublishVersion":
+            name = _plain(call.params["fn"])
+            version = json.loads(reply.body).get("Version")
+            with self._lock:
+                latest = self._dead_letters.get((account, region, name, "$LATEST"))
+                self._dead_letters[(account, region, name, version)] = latest
+        elif call.operation in ("GetFunction", "GetFunctionConfiguration"):
+            body = json.loads(reply.body)
+            config = body["Configuration"] if call.operation == "GetFunction" else body
+            target = self.dead_letter(
+                account, region, _plain(call.params["fn"]), config.get("Version", "$LATEST")
+            )
+            if target:
+                config["DeadLetterConfig"] = {"TargetArn": target}
+                return Reply(reply.status, reply.headers, json.dumps(body).encode())
+        return reply
+
+
+def _plain(function: str) -> str:
+    """The bare name of a function given by name or ARN."""
+    parts = function.split(":")
+    if len(parts) >= 3 and "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+class SandboxApp:
+    """The WSGI application: admin endpoint, alias API, and moto for the rest."""
+
+    def __init__(self, moto: WSGIApp, realism: Realism | None = None) -> None:
+        self.moto = moto
+        self.realism = realism or Realism()
+        self.functions = MotoDirectory(moto)
+        self.aliases = AliasService(self.functions)
+        self.admin: Callable[[str, str, bytes], Reply] | None = None
+
+    def reset(self) -> None:
+        self.functions.call("POST", "/moto-api/reset", DEFAULT_REGION, service="moto-api")
+        self.functions.reset()
+        self.aliases.reset()
+        self.realism.reset()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith(ADMIN_PREFIX) and self.admin is not None:
+            return self._send(start_response, self.admin(environ["REQUEST_METHOD"], path, body))
+        call = self._name(environ, path, body)
+        try:
+            reply = self._handle(call, environ)
+        except Exception:  # a sandbox bug must look like a 500 to the client, and be visible
+            traceback.print_exc()
+            reply = error_reply(ApiError(500, "ServiceException", "Sandbox internal error"))
+        if reply is None:  # the server's own "connection dropped" path, which stays quiet
+            raise ConnectionResetError("sandbox reset the connection on purpose")
+        return self._send(start_response, reply)
+
+    def _handle(self, call: Call, environ: dict[str, Any]) -> Reply | None:
+        realism = self.realism
+        realism.count(call.operation)
+        realism.sleep_latency()
+        wait = realism.throttle(call.scope.account, call.scope.region, call.operation)
+        if wait:
+            return _throttled(wait)
+        fault = realism.fault_for(call.operation)
+        if fault is FaultKind.THROTTLE:
+            return _throttled(1.0)
+        if fault is FaultKind.ERROR:
+            return error_reply(ApiError(500, "ServiceException", "Injected service error"))
+        if fault is FaultKind.CONFLICT:
+            return error_reply(
+                ApiError(
+                    409, "ResourceConflictException", "An update is in progress for this alias"
+                )
+            )
+        if fault is FaultKind.RESET:
+            _reset_connection(environ)
+            return None
+        reply = self._dispatch(call, environ)
+        for write in realism.pop_out_of_band(call.operation):
+            self._write_out_of_band(call.scope, write)
+        if fault is FaultKind.COMMIT_THEN_ERROR:
+            return error_reply(ApiError(500, "ServiceException", "Injected error after commit"))
+        if fault is FaultKind.COMMIT_THEN_RESET:
+            _reset_connection(environ)
+            return None
+        return reply
+
+    def _dispatch(self, call: Call, environ: dict[str, Any]) -> Reply:
+        try:
+            if call.operation == "ListAliases":
+                return json_reply(
+                    *self.aliases.list_aliases(call.scope, call.params["fn"], call.query)
+                )
+            if call.operation == "CreateAlias":
+                request = _json_body(call.body)
+                return json_reply(
+                    *self.aliases.create_alias(call.scope, call.params["fn"], request)
+                )
+            if call.operation == "GetAlias":
+                fn, alias = call.params["fn"], call.params["alias"]
+                return json_reply(*self.aliases.get_alias(call.scope, fn, alias))
+            if call.operation == "UpdateAlias":
+                fn, alias, request = call.params["fn"], call.params["alias"], _json_body(call.body)
+                return json_reply(*self.aliases.update_alias(call.scope, fn, alias, request))
+            if call.operation == "DeleteAlias":
+                fn, alias = call.params["fn"], call.params["alias"]
+                return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
+        except ApiError as error:
+            return error_reply(error)
+        reply = run(self.moto, environ)
+        if call.operation == "DeleteFunction" and reply.status < 300:
+            self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
+        return self.functions.observe(call, reply)
+
+    def _write_out_of_band(self, scope: Scope, write: OutOfBandWrite) -> None:
+        target = Scope(scope.account, write.region or scope.region, scope.partition)
+        self.aliases.put(target, write.function, {"Name": write.alias, **write.changes})
+
+    def _name(self, environ: dict[str, Any], path: str, body: bytes) -> Call:
+        match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region = match["region"] if match else DEFAULT_REGION
+        service = match["service"] if match else "lambda"
+        method = environ["REQUEST_METHOD"]
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        scope = Scope(DEFAULT_ACCOUNT, region, _partition(region))
+        operation, params = "Unknown", {}
+        if service == "lambda":
+            for pattern, methods in _LAMBDA_ROUTES:
+                route = pattern.fullmatch(path)
+                if route is not None and method in methods:
+                    operation, params = methods[method], route.groupdict()
+                    break
+            else:
+                operation = "OtherLambdaCall"
+        elif target := environ.get("HTTP_X_AMZ_TARGET"):
+            operation = f"{service}:{target.rsplit('.', 1)[-1]}"
+        else:
+            form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+            action = form.get("Action", [query.get("Action", "Unknown")])[-1]
+            operation = f"{service}:{action}"
+        return Call(service, operation, scope, method, path, query, body, params)
+
+    @staticmethod
+    def _send(start_response: Callable[..., Any], reply: Reply) -> list[bytes]:
+        reason = _REASONS.get(reply.status, "")
+        headers = [(k, v) for k, v in reply.headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(reply.body))))
+        start_response(f"{reply.status} {reason}".rstrip(), headers)
+        return [reply.body]
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise ApiError(
+            400, "InvalidRequestContentException", "Could not parse request body"
+        ) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "InvalidRequestContentException", "Request body must be an object")
+    return data
+
+
+def _throttled(wait: float) -> Reply:
+    seconds = retry_after_seconds(wait)
+    body = {
+        "Type": "User",
+        "message": "Rate exceeded",
+        "Reason": "CallerRateLimitExceeded",
+        "retryAfterSeconds": str(seconds),
+    }
+    return json_reply(
+        429, body, [("x-amzn-ErrorType", "TooManyRequestsException"), ("Retry-After", str(seconds))]
+    )
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _reset_connection(environ: dict[str, Any]) -> None:
+    """Drop the client's connection with a TCP reset, as a lost response looks to it."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # close() waits for the server's file wrappers to let go; shutdown() cuts the connection now.
+    sock.shutdown(socket.SHUT_RDWR)
+
+
+__all__ = ["FaultKind", "FaultRule", "OutOfBandWrite", "SandboxApp"]

@@ -1,0 +1,244 @@
+"""Switchable realism: quotas, latency, faults, out-of-band writers, and call accounting.
+
+Everything here can be changed while the server runs, from Python or from the admin endpoint.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+# AWS's numbers, per account and Region: GetFunction and GetPolicy have their own budgets, every
+# other control-plane call shares one.
+AWS_QUOTAS: dict[str, float] = {"GetFunction": 100.0, "GetPolicy": 15.0, "*": 15.0}
+
+LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+
+
+def is_read(operation: str) -> bool:
+    return operation.startswith(("Get", "List", "Describe"))
+
+
+class TokenBucket:
+    """A bucket of ``rate`` tokens a second holding at most ``rate`` (one second of burst)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._tokens = rate
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take a token; 0.0 if one was there, else the seconds until one will be."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.rate, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            return (1.0 - self._tokens) / self.rate
+
+
+class FaultKind(str, Enum):
+    """What a fault does to a call."""
+
+    ERROR = "error"  # 500 ServiceException; nothing happens
+    RESET = "reset"  # the connection is reset; nothing happens
+    THROTTLE = "throttle"  # 429 TooManyRequestsException; nothing happens
+    CONFLICT = "conflict"  # 409 ResourceConflictException: another operation is in progress
+    COMMIT_THEN_ERROR = "commit-then-error"  # the call takes effect, the client gets a 500
+    COMMIT_THEN_RESET = "commit-then-reset"  # the call takes effect, the connection is reset
+
+    @property
+    def commits(self) -> bool:
+        return self in (FaultKind.COMMIT_THEN_ERROR, FaultKind.COMMIT_THEN_RESET)
+
+
+@dataclass
+class FaultRule:
+    """Fail calls whose operation matches ``operation`` (a glob): the next ``count`` of them, or
+    each with probability ``rate``."""
+
+    kind: FaultKind
+    operation: str = "*"
+    count: int | None = 1
+    rate: float = 0.0
+
+    def matches(self, operation: str) -> bool:
+        return fnmatch.fnmatchcase(operation, self.operation)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
+        return cls(
+            kind=FaultKind(data["kind"]),
+            operation=str(data.get("operation", "*")),
+            count=data.get("count", None if "rate" in data else 1),
+            rate=float(data.get("rate", 0.0)),
+        )
+
+
+@dataclass
+class OutOfBandWrite:
+    """After the next call matching ``after`` completes, change an alias as another writer would."""
+
+    after: str
+    function: str
+    alias: str
+    changes: dict[str, Any]
+    region: str | None = None
+
+
+@dataclass
+class Stats:
+    """Calls seen by the sandbox, by operation; faults and throttles among them."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    throttled: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        reads = sum(n for op, n in self.calls.items() if is_read(op))
+        return {
+            "calls": dict(sorted(self.calls.items())),
+            "reads": reads,
+            "writes": sum(self.calls.values()) - reads,
+            "total": sum(self.calls.values()),
+            "throttled": dict(sorted(self.throttled.items())),
+            "faults": dict(sorted(self.faults.items())),
+        }
+
+
+class Realism:
+    """The switches of one sandbox server, safe to change from any thread."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self.stats = Stats()
+        self.quotas: dict[str, float] = {}
+        self.latency_ms = 0.0
+        self.faults: list[FaultRule] = []
+        self.out_of_band: list[OutOfBandWrite] = []
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.stats = Stats()
+            self.quotas = {}
+            self.latency_ms = 0.0
+            self.faults = []
+            self.out_of_band = []
+            self._buckets = {}
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.stats = Stats()
+
+    def set_quotas(self, quotas: Mapping[str, float] | None) -> None:
+        """Rates per operation (``"*"``: every other control-plane call); None switches them off."""
+        with self._lock:
+            self.quotas = dict(quotas or {})
+            self._buckets = {}
+
+    def configure(self, data: Mapping[str, Any]) -> None:
+        """Apply an admin document: quotas ("aws", a mapping, or null), latency_ms, faults."""
+        if "quotas" in data:
+            quotas = data["quotas"]
+            self.set_quotas(AWS_QUOTAS if quotas == "aws" else quotas)
+        if "latency_ms" in data:
+            self.latency_ms = float(data["latency_ms"])
+        if "faults" in data:
+            rules = [FaultRule.from_dict(rule) for rule in data["faults"]]
+            with self._lock:
+                self.faults = rules
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "quotas": dict(self.quotas),
+                "latency_ms": self.latency_ms,
+                "faults": [
+                    {
+                        "kind": r.kind.value,
+                        "operation": r.operation,
+                        "count": r.count,
+                        "rate": r.rate,
+                    }
+                    for r in self.faults
+                ],
+                "out_of_band": len(self.out_of_band),
+            }
+
+    def add_fault(self, rule: FaultRule) -> None:
+        with self._lock:
+            self.faults.append(rule)
+
+    def add_out_of_band(self, write: OutOfBandWrite) -> None:
+        with self._lock:
+            self.out_of_band.append(write)
+
+    # -- the request path ----------------------------------------------------------------------
+
+    def count(self, operation: str) -> None:
+        with self._lock:
+            self.stats.calls[operation] += 1
+
+    def throttle(self, account: str, region: str, operation: str) -> float:
+        """0.0 if the call may go ahead, else the seconds until the caller's budget refills."""
+        if operation in LAMBDA_DATA_PLANE:
+            return 0.0
+        with self._lock:
+            name = operation if operation in self.quotas else "*"
+            rate = self.quotas.get(name)
+            if rate is None:
+                return 0.0
+            key = (account, region, name)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(rate)
+        wait = bucket.take()
+        if wait:
+            with self._lock:
+                self.stats.throttled[operation] += 1
+        return wait
+
+    def fault_for(self, operation: str) -> FaultKind | None:
+        """The fault this call meets, if any; a counted rule is used up by the calls it fails."""
+        with self._lock:
+            for rule in self.faults:
+                if not rule.matches(operation):
+                    continue
+                if rule.count is not None:
+                    if rule.count <= 0:
+                        continue
+                    rule.count -= 1
+                elif self._random.random() >= rule.rate:
+                    continue
+                self.stats.faults[f"{operation}:{rule.kind.value}"] += 1
+                return rule.kind
+            return None
+
+    def pop_out_of_band(self, operation: str) -> list[OutOfBandWrite]:
+        with self._lock:
+            due = [w for w in self.out_of_band if fnmatch.fnmatchcase(operation, w.after)]
+            self.out_of_band = [w for w in self.out_of_band if w not in due]
+            return due
+
+    def sleep_latency(self) -> None:
+        if self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000.0)
+
+
+def retry_after_seconds(wait: float) -> int:
+    """The whole seconds a throttled caller is told to wait, as the service's header has them."""
+    return max(1, math.ceil(wait))

@@ -1,0 +1,132 @@
+"""Seeds: the functions, versions, roles and aliases a sandbox starts with.
+
+```yaml
+region: eu-west-1                  # default Region of the functions below
+functions:
+  - name: payments-api
+    versions: 13                   # publish versions 1..13 (or a list, one entry per version)
+    role: payments-exec            # execution role name or ARN, created if missing
+    aliases:
+      - {name: live, version: 12, description: production, routing: {version: 13, weight: 0.05}}
+  - name: orders
+    region: us-east-1
+    versions: [{}, {role: other-role}, {dead_letter: "arn:aws:sqs:us-east-1:123456789012:dlq"}]
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.errors import SeedError
+
+DEFAULT_ROLE = "lambda-exec"
+
+
+@dataclass(frozen=True)
+class VersionSeed:
+    role: str | None = None
+    dead_letter: str | None = None
+
+
+@dataclass(frozen=True)
+class AliasSeed:
+    name: str
+    version: str
+    description: str = ""
+    routing: dict[str, float] = field(default_factory=dict)
+
+    def to_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "Name": self.name,
+            "FunctionVersion": self.version,
+            "Description": self.description,
+        }
+        if self.routing:
+            request["RoutingConfig"] = {"AdditionalVersionWeights": dict(self.routing)}
+        return request
+
+
+@dataclass(frozen=True)
+class FunctionSeed:
+    name: str
+    region: str
+    versions: tuple[VersionSeed, ...] = ()
+    role: str = DEFAULT_ROLE
+    aliases: tuple[AliasSeed, ...] = ()
+
+
+def parse_seed(data: Any, default_region: str) -> list[FunctionSeed]:
+    """Read a seed document; ``SeedError`` names what is wrong and where."""
+    if data is None:
+        return []
+    if not isinstance(data, Mapping):
+        raise SeedError("a seed is a mapping with a 'functions' list")
+    unknown = set(data) - {"region", "functions"}
+    if unknown:
+        raise SeedError(f"unknown seed keys: {', '.join(sorted(unknown))}")
+    region = str(data.get("region") or default_region)
+    functions = data.get("functions") or []
+    if not isinstance(functions, Sequence) or isinstance(functions, str):
+        raise SeedError("'functions' must be a list")
+    return [_function(f, region, i) for i, f in enumerate(functions)]
+
+
+def load_seed_file(path: Path, default_region: str) -> list[FunctionSeed]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the seed file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SeedError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return parse_seed(data, default_region)
+    except SeedError as exc:
+        raise SeedError(f"{path}: {exc}") from None
+
+
+def _function(data: Any, region: str, index: int) -> FunctionSeed:
+    where = f"functions[{index}]"
+    if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+        raise SeedError(f"{where}: each function is a mapping with a 'name'")
+    unknown = set(data) - {"name", "region", "versions", "role", "aliases"}
+    if unknown:
+        raise SeedError(f"{where}: unknown keys: {', '.join(sorted(unknown))}")
+    raw_versions = data.get("versions", 1)
+    if isinstance(raw_versions, int) and not isinstance(raw_versions, bool):
+        versions = tuple(VersionSeed() for _ in range(raw_versions))
+    elif isinstance(raw_versions, Sequence) and not isinstance(raw_versions, str):
+        versions = tuple(
+            VersionSeed(role=v.get("role"), dead_letter=v.get("dead_letter"))
+            for v in (x or {} for x in raw_versions)
+        )
+    else:
+        raise SeedError(f"{where}.versions: a number of versions, or a list of them")
+    aliases = []
+    for j, alias in enumerate(data.get("aliases") or []):
+        if not isinstance(alias, Mapping) or "name" not in alias or "version" not in alias:
+            raise SeedError(f"{where}.aliases[{j}]: each alias has a 'name' and a 'version'")
+        routing = alias.get("routing") or {}
+        weights = {str(routing["version"]): float(routing["weight"])} if routing else {}
+        aliases.append(
+            AliasSeed(
+                name=str(alias["name"]),
+                version=str(alias["version"]),
+                description=str(alias.get("description", "")),
+                routing=weights,
+            )
+        )
+    return FunctionSeed(
+        name=data["name"],
+        region=str(data.get("region") or region),
+        versions=versions,
+        role=str(data.get("role") or DEFAULT_ROLE),
+        aliases=tuple(aliases),
+    )

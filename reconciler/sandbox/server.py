@@ -1,0 +1,323 @@
+"""The sandbox server: a local AWS Lambda control plane on 127.0.0.1.
+
+    with Sandbox() as sandbox:
+        sandbox.seed({"functions": [{"name": "payments-api", "versions": 3}]})
+        client = boto3.client("lambda", endpoint_url=sandbox.url, region_name="eu-west-1", ...)
+
+Admin endpoint (JSON), under ``/_sandbox``:
+    GET  /stats            calls by operation, reads and writes, throttles, faults
+    DELETE /stats          zero the counters
+    GET|POST /config       {"quotas": "aws" | {...} | null, "latency_ms": N, "faults": [...]}
+    POST /faults           add one fault rule {"kind", "operation", "count" | "rate"}
+    POST /out-of-band      change an alias after the next matching call {"after", "function", ...}
+    POST /aliases/REGION/FUNCTION   change an alias now, as another writer would
+    POST /seed             a seed document (YAML or JSON)
+    POST /reset            forget everything: functions, aliases, switches, counters
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import yaml
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from reconciler.errors import SeedError
+from reconciler.sandbox.aliases import ApiError, Scope
+from reconciler.sandbox.app import (
+    ADMIN_PREFIX,
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    Reply,
+    SandboxApp,
+    error_reply,
+    json_reply,
+)
+from reconciler.sandbox.realism import (
+    AWS_QUOTAS,
+    FaultKind,
+    FaultRule,
+    OutOfBandWrite,
+    Realism,
+)
+from reconciler.sandbox.seed import FunctionSeed, load_seed_file, parse_seed
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log, and no traceback for connections the sandbox resets on purpose."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:
+            return
+
+
+class Sandbox:
+    """One sandbox server, started on a free port unless told otherwise."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = DEFAULT_REGION):
+        self.region = region
+        self.account = DEFAULT_ACCOUNT
+        self.realism = Realism()
+        self.app = SandboxApp(DomainDispatcherApplication(create_backend_app), self.realism)
+        self.app.admin = self._admin
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread: threading.Thread | None = None
+        self._seed_lock = threading.Lock()
+        self._code_serial = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def start(self) -> Sandbox:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="sandbox", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every function, alias, switch and counter."""
+        self.app.reset()
+
+    def stats(self) -> dict[str, Any]:
+        return self.realism.stats.to_dict()
+
+    def reset_stats(self) -> None:
+        self.realism.reset_stats()
+
+    def seed(self, data: Mapping[str, Any]) -> None:
+        self.seed_functions(parse_seed(data, self.region))
+
+    def seed_file(self, path: Path) -> None:
+        self.seed_functions(load_seed_file(path, self.region))
+
+    def seed_functions(self, functions: list[FunctionSeed]) -> None:
+        """Create the functions, publish their versions and create their aliases; not counted."""
+        with self._seed_lock:
+            for function in functions:
+                self._seed_function(function)
+
+    # -- switches --------------------------------------------------------------------------------
+
+    def aws_quotas(self, enabled: bool = True) -> None:
+        """AWS's per account and Region budgets: 15 requests/s shared, 100/s for GetFunction."""
+        self.realism.set_quotas(AWS_QUOTAS if enabled else None)
+
+    def set_quotas(self, quotas: Mapping[str, float] | None) -> None:
+        self.realism.set_quotas(quotas)
+
+    def set_latency(self, milliseconds: float) -> None:
+        self.realism.latency_ms = milliseconds
+
+    def add_fault(
+        self,
+        kind: FaultKind | str,
+        operation: str = "*",
+        *,
+        count: int | None = 1,
+        rate: float = 0.0,
+    ) -> None:
+        """Fail the next ``count`` calls matching ``operation`` (or, with ``count=None``, each with
+        probability ``rate``)."""
+        self.realism.add_fault(FaultRule(FaultKind(kind), operation, count, rate))
+
+    def clear_faults(self) -> None:
+        self.realism.configure({"faults": []})
+
+    def change_alias_after(
+        self, after: str, function: str, alias: str, region: str | None = None, **changes: Any
+    ) -> None:
+        """After the next call matching ``after`` completes, another writer changes the alias
+        (keyword arguments as in CreateAlias/UpdateAlias: FunctionVersion=..., Description=...)."""
+        self.realism.add_out_of_band(OutOfBandWrite(after, function, alias, changes, region))
+
+    def change_alias(
+        self, function: str, alias: str, region: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """Create or change an alias now, as another writer would; returns it as GetAlias would."""
+        scope = Scope(self.account, region or self.region)
+        return self.app.aliases.put(scope, function, {"Name": alias, **changes})
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _seed_function(self, function: FunctionSeed) -> None:
+        call = self.app.functions.call
+        roles = {function.role} | {v.role for v in function.versions if v.role}
+        arns = {role: self._ensure_role(role) for role in roles}
+        status, data = call(
+            "POST",
+            "/2015-03-31/functions",
+            function.region,
+            body=json.dumps(
+                {
+                    "FunctionName": function.name,
+                    "Runtime": "python3.12",
+                    "Role": arns[function.role],
+                    "Handler": "index.handler",
+                    "Code": {"ZipFile": self._code()},
+                }
+            ).encode(),
+        )
+        if status not in (201, 409):
+            raise SeedError(f"cannot create function {function.name}: {data.decode()[:300]}")
+        path = f"/2015-03-31/functions/{quote(function.name)}"
+        directory = self.app.functions
+        for version in function.versions:
+            role = arns[version.role or function.role]
+            config = {"Role": role}
+            call("PUT", f"{path}/configuration", function.region, body=json.dumps(config).encode())
+            call(
+                "PUT",
+                f"{path}/code",
+                function.region,
+                body=json.dumps({"ZipFile": self._code()}).encode(),
+            )
+            status, data = call("POST", f"{path}/versions", function.region, body=b"{}")
+            if status != 201:
+                raise SeedError(f"cannot publish {function.name}: {data.decode()[:300]}")
+            number = json.loads(data)["Version"]
+            directory.set_dead_letter(
+                self.account, function.region, function.name, number, version.dead_letter
+            )
+        scope = Scope(self.account, function.region)
+        for alias in function.aliases:
+            try:
+                self.app.aliases.put(scope, function.name, alias.to_request())
+            except ApiError as exc:
+                raise SeedError(f"alias {function.name}:{alias.name}: {exc.message}") from None
+
+    def _ensure_role(self, role: str) -> str:
+        if role.startswith("arn:"):
+            return role
+        form = urlencode(
+            {
+                "Action": "CreateRole",
+                "Version": "2010-05-08",
+                "RoleName": role,
+                "AssumeRolePolicyDocument": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                ),
+            }
+        ).encode()
+        self.app.functions.call(
+            "POST",
+            "/",
+            "us-east-1",
+            service="iam",
+            body=form,
+            content_type="application/x-www-form-urlencoded",
+        )
+        return f"arn:aws:iam::{self.account}:role/{role}"
+
+    def _code(self) -> str:
+        """A distinct zip each time, so every publish makes a new version."""
+        self._code_serial += 1
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(
+                "index.py", f"def handler(event, context):\n    return {self._code_serial}\n"
+            )
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    def _admin(self, method: str, path: str, body: bytes) -> Reply:
+        route = path[len(ADMIN_PREFIX) :].strip("/")
+        try:
+            return self._admin_route(method, route, body)
+        except (SeedError, ValueError, KeyError, TypeError) as exc:
+            return error_reply(ApiError(400, "SandboxRequestError", str(exc)))
+        except ApiError as exc:
+            return error_reply(exc)
+
+    def _admin_route(self, method: str, route: str, body: bytes) -> Reply:
+        document: Any = yaml.safe_load(body) if body else {}
+        if route == "stats" and method == "GET":
+            return json_reply(200, self.stats())
+        if route == "stats" and method == "DELETE":
+            self.reset_stats()
+            return json_reply(200, self.stats())
+        if route == "config" and method == "GET":
+            return json_reply(200, self.realism.describe())
+        if route == "config" and method == "POST":
+            self.realism.configure(document)
+            return json_reply(200, self.realism.describe())
+        if route == "faults" and method == "POST":
+            self.realism.add_fault(FaultRule.from_dict(document))
+            return json_reply(200, self.realism.describe())
+        if route == "out-of-band" and method == "POST":
+            changes = {
+                k: v
+                for k, v in document.items()
+                if k not in {"after", "function", "alias", "region"}
+            }
+            self.change_alias_after(
+                document["after"],
+                document["function"],
+                document["alias"],
+                document.get("region"),
+                **changes,
+            )
+            return json_reply(200, self.realism.describe())
+        if route.startswith("aliases/") and method == "POST":
+            _, region, function = route.split("/", 2)
+            alias = document.pop("Name")
+            return json_reply(200, self.change_alias(function, alias, region, **document))
+        if route == "seed" and method == "POST":
+            self.seed(document)
+            return json_reply(200, {"seeded": len((document or {}).get("functions") or [])})
+        if route == "reset" and method == "POST":
+            self.reset()
+            return json_reply(200, {"reset": True})
+        return error_reply(
+            ApiError(404, "SandboxRouteNotFound", f"no admin route {method} /{route}")
+        )
