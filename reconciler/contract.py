@@ -66,6 +66,15 @@ def parse_function_name(text: str) -> FunctionRef:
     )
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a Region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def alias_name_problem(name: str) -> str | None:
     """Why the service would refuse ``name`` as an alias name, or None."""
     if not 1 <= len(name) <= ALIAS_NAME_MAX:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from reconciler import contract
 from reconciler.sandbox.aliases import AliasService, ApiError, Scope, VersionConfig
 from reconciler.sandbox.realism import (
     FaultKind,
@@ -117,8 +118,9 @@ class MotoDirectory:
     given and each version was published with.
     """
 
-    def __init__(self, moto: WSGIApp) -> None:
+    def __init__(self, moto: WSGIApp, account: str = DEFAULT_ACCOUNT) -> None:
         self._moto = moto
+        self.account = account
         self._dead_letters: dict[tuple[str, str, str, str], str | None] = {}
         self._lock = threading.Lock()
 
@@ -147,7 +149,11 @@ class MotoDirectory:
             method=method,
             query_string=urlencode(dict(query or {})),
             data=body,
-            headers=[("Authorization", auth), ("Content-Type", content_type)],
+            headers=[
+                ("Authorization", auth),
+                ("Content-Type", content_type),
+                ("X-Moto-Account-Id", self.account),
+            ],
         ).get_environ()
         reply = run(self._moto, environ)
         return reply.status, reply.body
@@ -226,10 +232,13 @@ def _plain(function: str) -> str:
 class SandboxApp:
     """The WSGI application: admin endpoint, alias API, and moto for the rest."""
 
-    def __init__(self, moto: WSGIApp, realism: Realism | None = None) -> None:
+    def __init__(
+        self, moto: WSGIApp, realism: Realism | None = None, account: str = DEFAULT_ACCOUNT
+    ) -> None:
         self.moto = moto
+        self.account = account
         self.realism = realism or Realism()
-        self.functions = MotoDirectory(moto)
+        self.functions = MotoDirectory(moto, account)
         self.aliases = AliasService(self.functions)
         self.admin: Callable[[str, str, bytes], Reply] | None = None
 
@@ -309,6 +318,7 @@ class SandboxApp:
                 return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
         except ApiError as error:
             return error_reply(error)
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account  # moto serves the sandbox's one account
         reply = run(self.moto, environ)
         if call.operation == "DeleteFunction" and reply.status < 300:
             self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
@@ -324,7 +334,7 @@ class SandboxApp:
         service = match["service"] if match else "lambda"
         method = environ["REQUEST_METHOD"]
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        scope = Scope(DEFAULT_ACCOUNT, region, _partition(region))
+        scope = Scope(self.account, region, contract.partition_of(region))
         operation, params = "Unknown", {}
         if service == "lambda":
             for pattern, methods in _LAMBDA_ROUTES:
@@ -374,14 +384,6 @@ def _throttled(wait: float) -> Reply:
     return json_reply(
         429, body, [("x-amzn-ErrorType", "TooManyRequestsException"), ("Retry-After", str(seconds))]
     )
-
-
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def _reset_connection(environ: dict[str, Any]) -> None:

@@ -69,11 +69,19 @@ class _QuietHandler(WSGIRequestHandler):
 class Sandbox:
     """One sandbox server, started on a free port unless told otherwise."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, region: str = DEFAULT_REGION):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
         self.region = region
-        self.account = DEFAULT_ACCOUNT
+        self.account = account
         self.realism = Realism()
-        self.app = SandboxApp(DomainDispatcherApplication(create_backend_app), self.realism)
+        moto = DomainDispatcherApplication(create_backend_app)
+        self.app = SandboxApp(moto, self.realism, account)
         self.app.admin = self._admin
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler

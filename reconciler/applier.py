@@ -1,0 +1,162 @@
+"""Apply a plan with guarded writes; never re-plans, never rolls back, reports every outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from reconciler.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    ProviderError,
+)
+from reconciler.live import LiveAlias
+from reconciler.plan import Action, Change, Plan
+from reconciler.providers.base import AliasWriter
+
+
+class Outcome(str, Enum):
+    """What happened to one alias: "alias payments-api:live was ..."."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    STALE = "stale"  # changed by someone else since the plan; refused, left as it is
+    FAILED = "failed"  # the service refused or could not be reached
+    SKIPPED = "skipped"  # not attempted: the apply was interrupted first
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    change: Change
+    outcome: Outcome
+    revision_after: str | None = None
+    message: str = ""
+
+    @property
+    def revision_before(self) -> str | None:
+        return None if self.change.before is None else self.change.before.revision_id
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    results: tuple[Result, ...]
+    interrupted: bool = False
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def writes_attempted(self) -> bool:
+        return any(r.outcome not in (Outcome.UNCHANGED, Outcome.SKIPPED) for r in self.results)
+
+    def summary(self) -> str:
+        shown = [
+            f"{self.count(o)} {o.value}"
+            for o in Outcome
+            if o is not Outcome.SKIPPED or self.count(o)
+        ]
+        return "Apply: " + ", ".join(shown) + "."
+
+
+def apply(
+    plan: Plan,
+    provider: AliasWriter,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_result: Callable[[Result], None] = lambda result: None,
+) -> ApplyReport:
+    """Make each change of ``plan``, guarded by the RevisionId it was planned against."""
+    results: list[Result] = []
+    interrupted = False
+    for change in plan.changes:
+        if change.action is not Action.NOOP and (interrupted or should_stop()):
+            interrupted = True
+            result = Result(change, Outcome.SKIPPED, message="not attempted: interrupted")
+        else:
+            result = _apply_one(change, provider)
+        results.append(result)
+        on_result(result)
+    return ApplyReport(tuple(results), interrupted)
+
+
+def _apply_one(change: Change, provider: AliasWriter) -> Result:
+    try:
+        if change.action is Action.CREATE:
+            return _create(change, provider)
+        if change.action is Action.UPDATE:
+            return _update(change, provider)
+        if change.action is Action.DELETE:
+            return _delete(change, provider)
+        return Result(
+            change, Outcome.UNCHANGED, change.before.revision_id if change.before else None
+        )
+    except ProviderError as exc:
+        return Result(change, Outcome.FAILED, message=str(exc))
+
+
+def _create(change: Change, provider: AliasWriter) -> Result:
+    assert change.after is not None
+    try:
+        created = provider.create_alias(change.target, change.after)
+    except ConflictError:
+        return _settle(
+            change, provider, Outcome.CREATED, "it was created by someone else since the plan"
+        )
+    return Result(change, Outcome.CREATED, created.revision_id)
+
+
+def _update(change: Change, provider: AliasWriter) -> Result:
+    assert change.after is not None
+    assert change.before is not None
+    try:
+        updated = provider.update_alias(change.target, change.after, change.before.revision_id)
+    except PreconditionFailedError:
+        return _settle(
+            change, provider, Outcome.UPDATED, "it was changed by someone else since the plan"
+        )
+    except NotFoundError:
+        if provider.get_alias(change.target, change.alias) is None:
+            return Result(
+                change, Outcome.STALE, message="it was deleted by someone else since the plan"
+            )
+        raise
+    return Result(change, Outcome.UPDATED, updated.revision_id)
+
+
+def _delete(change: Change, provider: AliasWriter) -> Result:
+    assert change.before is not None
+    # DeleteAlias takes no RevisionId: read just before deleting. A change landing between this
+    # read and the delete is not detected; that window is as small as one round trip.
+    current = provider.get_alias(change.target, change.alias)
+    if current is None:
+        return Result(change, Outcome.DELETED, message="it was already gone")
+    if current.revision_id != change.before.revision_id:
+        return _stale(change, current, "it was changed by someone else since the plan")
+    provider.delete_alias(change.target, change.alias)
+    return Result(change, Outcome.DELETED)
+
+
+def _settle(change: Change, provider: AliasWriter, done: Outcome, conflict: str) -> Result:
+    """After a 409 or 412: a retry may have met its own success. Done if live is what we want."""
+    assert change.after is not None
+    current = provider.get_alias(change.target, change.alias)
+    if current is not None and current.satisfies(change.after):
+        return Result(change, done, current.revision_id, "already in the desired state")
+    if current is None:
+        return Result(
+            change, Outcome.STALE, message="it was deleted by someone else since the plan"
+        )
+    return _stale(change, current, conflict)
+
+
+def _stale(change: Change, current: LiveAlias, why: str) -> Result:
+    return Result(
+        change,
+        Outcome.STALE,
+        current.revision_id,
+        f"{why} (now version {current.version}); left as it is. Plan again to see it.",
+    )

@@ -1,0 +1,522 @@
+"""The ``reconcile`` command. The only module that prints or chooses exit codes.
+
+Exit codes: 0 success and nothing to do; 1 error (bad input, API failure); 2 success with
+changes present (``drift``, ``plan --detailed-exitcode``); 3 apply refused stale changes;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from reconciler import __version__
+from reconciler.errors import InputError, ManifestError, ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.applier import ApplyReport
+    from reconciler.live import FunctionTarget, LiveFunction
+    from reconciler.manifests import ManifestSet
+    from reconciler.plan import Plan
+    from reconciler.planner import DesiredFunction
+    from reconciler.providers.aws_lambda import AwsLambdaProvider
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+PROGRESS_THRESHOLD = 25  # functions; fewer are read too quickly for a progress bar to help
+
+app = typer.Typer(
+    name="reconcile",
+    help="Make AWS Lambda aliases match the manifests in git: plan, apply, drift.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="The local Lambda control plane used by tests and demos.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+class Output(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Manifest files or directories (every *.yaml / *.yml, recursively)."),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(help="Region for manifests that name none (default: AWS_REGION / AWS config)."),
+]
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile (default: AWS_PROFILE).")]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(help="Lambda/STS endpoint URL, e.g. a sandbox (default: AWS_ENDPOINT_URL)."),
+]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help="Run against an embedded sandbox seeded with the manifests' functions: no AWS needed.",
+    ),
+]
+SandboxSeedOpt = Annotated[
+    Path | None,
+    typer.Option(help="With --sandbox: also seed it from this file (e.g. aliases already live)."),
+]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="Output format.")]
+
+
+@dataclass(frozen=True)
+class Connection:
+    region: str | None
+    profile: str | None
+    endpoint_url: str | None
+    sandbox: bool
+    sandbox_seed: Path | None
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"reconcile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Make AWS Lambda aliases match the manifests in git: plan, apply, drift."""
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(paths: Paths) -> int:
+    """Check manifests without calling AWS: syntax, keys, and the service's own rules."""
+    from reconciler.manifests import load_manifests
+
+    loaded = load_manifests(paths)
+    aliases = sum(len(m.spec.aliases) for m in loaded.manifests)
+    print(
+        f"{len(loaded.files)} files, {len(loaded.manifests)} functions, {aliases} aliases: valid."
+    )
+    return EXIT_OK
+
+
+@app.command()
+def schema() -> int:
+    """Print the JSON Schema of a manifest (for editors: yaml-language-server)."""
+    from reconciler.spec import manifest_schema
+
+    print(json.dumps(manifest_schema(), indent=2))
+    return EXIT_OK
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    output: OutputOpt = Output.text,
+    out: Annotated[
+        Path | None, typer.Option(help="Save the plan as JSON, for `reconcile apply FILE`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool, typer.Option(help="Exit 2 when there are changes (0 when there are none).")
+    ] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    sandbox: SandboxOpt = False,
+    sandbox_seed: SandboxSeedOpt = None,
+) -> int:
+    """Show what apply would change. Reads only; writes nothing."""
+    from reconciler import render
+    from reconciler.plan import dumps_plan
+
+    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    with _session(connection, paths) as (provider, loaded):
+        assert loaded is not None
+        the_plan = _make_plan(provider, loaded, connection)
+    if out is not None:
+        _write_plan(out, the_plan)
+    renderers: dict[Output, Callable[[Plan], str]] = {
+        Output.text: lambda p: render.plan_text(p, colour=_colour()),
+        Output.markdown: render.plan_markdown,
+        Output.json: dumps_plan,
+    }
+    sys.stdout.write(renderers[output](the_plan))
+    if out is not None:
+        _err(f"Saved the plan to {out}; apply it with: reconcile apply {out}")
+    _refuse_missing_functions(the_plan)
+    return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
+
+
+@app.command()
+def apply(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Manifest files or directories, or one plan saved by `plan --out`."),
+    ],
+    auto_approve: Annotated[
+        bool, typer.Option(help="Apply without asking (needed when stdin is not a terminal).")
+    ] = False,
+    output: OutputOpt = Output.text,
+    report: Annotated[
+        Path | None, typer.Option(help="Write every outcome as JSON to this file.")
+    ] = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    sandbox: SandboxOpt = False,
+    sandbox_seed: SandboxSeedOpt = None,
+) -> int:
+    """Make the aliases match: every write guarded by the RevisionId read at plan time."""
+    from reconciler import render
+    from reconciler.applier import apply as apply_plan
+
+    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    saved = _saved_plan(paths)
+    with _session(connection, [] if saved else paths) as (provider, loaded):
+        if saved is not None:
+            the_plan = saved
+            _check_plan_accounts(the_plan, provider.caller_account())
+        else:
+            assert loaded is not None
+            the_plan = _make_plan(provider, loaded, connection)
+        _err(render.plan_text(the_plan, colour=_colour() and sys.stderr.isatty()).rstrip())
+        _refuse_missing_functions(the_plan)
+        if not the_plan.has_changes:
+            return EXIT_OK
+        if not auto_approve:
+            _confirm()
+        with _stop_on_signals() as stopped:
+            outcome = apply_plan(the_plan, provider, should_stop=stopped.is_set)
+    if report is not None:
+        report.write_text(render.apply_json(outcome), encoding="utf-8")
+    renderers: dict[Output, Callable[[ApplyReport], str]] = {
+        Output.text: lambda r: render.apply_text(r, colour=_colour()),
+        Output.markdown: render.apply_markdown,
+        Output.json: render.apply_json,
+    }
+    sys.stdout.write(renderers[output](outcome))
+    return _apply_exit_code(outcome)
+
+
+@app.command()
+def drift(
+    paths: Paths,
+    output: OutputOpt = Output.text,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    sandbox: SandboxOpt = False,
+    sandbox_seed: SandboxSeedOpt = None,
+) -> int:
+    """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
+    from reconciler import render
+
+    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    with _session(connection, paths) as (provider, loaded):
+        assert loaded is not None
+        the_plan = _make_plan(provider, loaded, connection)
+    renderers: dict[Output, Callable[[Plan], str]] = {
+        Output.text: lambda p: render.drift_text(p, colour=_colour()),
+        Output.markdown: render.drift_markdown,
+        Output.json: render.drift_json,
+    }
+    sys.stdout.write(renderers[output](the_plan))
+    return EXIT_CHANGES if render.drifted(the_plan) else EXIT_OK
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    seed: Annotated[Path | None, typer.Option(help="Seed file (YAML) to start from.")] = None,
+    aws_quotas: Annotated[
+        bool, typer.Option(help="Throttle as AWS does: 15 req/s shared, GetFunction 100/s.")
+    ] = False,
+    latency_ms: Annotated[float, typer.Option(help="Latency added to every call.")] = 0.0,
+    region: Annotated[str, typer.Option(help="Default Region of seeded functions.")] = "us-east-1",
+    account: Annotated[str, typer.Option(help="The account the sandbox is.")] = "123456789012",
+) -> int:
+    """Serve a local AWS Lambda control plane until interrupted. Prints its URL first."""
+    server = _new_sandbox(port=port, region=region, account=account)
+    if seed is not None:
+        server.seed_file(seed)
+    server.aws_quotas(aws_quotas)
+    server.set_latency(latency_ms)
+    print(server.url, flush=True)
+    _err(
+        f"Sandbox for account {account} on {server.url} "
+        f"(admin: {server.url}/_sandbox/stats). Ctrl-C stops it.\n"
+        f"  export AWS_ENDPOINT_URL={server.url} AWS_ACCESS_KEY_ID=sandbox "
+        f"AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION={region}"
+    )
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _new_sandbox(**kwargs: Any) -> Any:
+    try:
+        from reconciler.sandbox import Sandbox
+    except ImportError as exc:
+        raise InputError(
+            f"the sandbox needs the 'sandbox' extra ({exc.name} is missing): "
+            "pip install 'reconciler[sandbox]'"
+        ) from None
+    return Sandbox(**kwargs)
+
+
+@contextmanager
+def _session(
+    connection: Connection, paths: Sequence[Path]
+) -> Iterator[tuple[AwsLambdaProvider, ManifestSet | None]]:
+    """Load the manifests, then connect: to AWS, or to an embedded sandbox seeded for them."""
+    from reconciler.manifests import load_manifests
+    from reconciler.providers.aws_lambda import AwsLambdaProvider
+
+    loaded = load_manifests(paths, default_region=connection.region) if paths else None
+    if not connection.sandbox:
+        yield (
+            AwsLambdaProvider(
+                region=connection.region,
+                profile=connection.profile,
+                endpoint_url=connection.endpoint_url,
+            ),
+            loaded,
+        )
+        return
+    region = connection.region or "us-east-1"
+    accounts = _manifest_accounts(loaded)
+    server = _new_sandbox(region=region, account=accounts[0] if accounts else "123456789012")
+    server.start()
+    try:
+        if loaded is not None:
+            server.seed_functions(_sandbox_seed(loaded, region))
+        if connection.sandbox_seed is not None:
+            server.seed_file(connection.sandbox_seed)
+        server.reset_stats()
+        _err(f"Using an embedded sandbox at {server.url} (account {server.account}), not AWS.")
+        yield (
+            AwsLambdaProvider(
+                region=region,
+                endpoint_url=server.url,
+                credentials={"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"},
+            ),
+            loaded,
+        )
+    finally:
+        server.stop()
+
+
+def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
+    from reconciler.contract import parse_function_name
+
+    if loaded is None:
+        return []
+    found = (
+        parse_function_name(m.spec.function).account or m.spec.account for m in loaded.manifests
+    )
+    return sorted({a for a in found if a})
+
+
+def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
+    """Every function the manifests name, with as many published versions as they refer to."""
+    from reconciler.contract import parse_function_name
+    from reconciler.sandbox.seed import FunctionSeed, VersionSeed
+
+    seeds = []
+    for manifest in loaded.manifests:
+        spec = manifest.spec
+        numbers = [int(a.version) for a in spec.aliases if a.version.isdigit()]
+        numbers += [int(a.routing.version) for a in spec.aliases if a.routing is not None]
+        ref = parse_function_name(spec.function)
+        seeds.append(
+            FunctionSeed(
+                name=ref.name,
+                region=ref.region or spec.region or region,
+                versions=tuple(VersionSeed() for _ in range(max(numbers, default=1))),
+            )
+        )
+    return seeds
+
+
+def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:
+    from reconciler.planner import plan as make_plan
+    from reconciler.planner import resolve
+
+    account = provider.caller_account()
+    desired = resolve(
+        loaded.manifests,
+        default_region=connection.region or provider.default_region,
+        caller_account=account,
+    )
+    live = _read_live(provider, desired)
+    the_plan = make_plan(desired, live, manifests_digest=loaded.digest)
+    return the_plan.stamped(datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _read_live(
+    provider: AwsLambdaProvider, desired: Sequence[DesiredFunction]
+) -> dict[FunctionTarget, LiveFunction]:
+    targets = [d.target for d in desired]
+    if len(targets) < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return {t: provider.read_function(t) for t in targets}
+    from rich.console import Console
+    from rich.progress import Progress
+
+    live = {}
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Reading aliases", total=len(targets))
+        for target in targets:
+            live[target] = provider.read_function(target)
+            progress.advance(task)
+    return live
+
+
+def _refuse_missing_functions(the_plan: Plan) -> None:
+    if the_plan.missing_functions:
+        names = ", ".join(t.address for t in the_plan.missing_functions)
+        raise InputError(
+            f"functions not found: {names}. Create them first, or fix the function name, "
+            "Region or account in the manifest. Nothing was changed."
+        )
+
+
+def _saved_plan(paths: Sequence[Path]) -> Plan | None:
+    """The plan saved in ``paths`` if it is one plan file, else None (they are manifests)."""
+    from reconciler.plan import loads_plan
+
+    if len(paths) != 1 or not paths[0].is_file() or paths[0].suffix in (".yaml", ".yml"):
+        return None
+    try:
+        text = paths[0].read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{paths[0]}: cannot read the plan: {exc}") from None
+    return loads_plan(text, source=str(paths[0]))
+
+
+def _write_plan(path: Path, the_plan: Plan) -> None:
+    from reconciler.plan import dumps_plan
+
+    try:
+        path.write_text(dumps_plan(the_plan), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot save the plan: {exc.strerror}") from None
+
+
+def _check_plan_accounts(the_plan: Plan, account: str) -> None:
+    others = sorted({c.target.account for c in the_plan.changes} - {account})
+    if others:
+        raise InputError(
+            f"the plan is for account {', '.join(others)}, but the credentials in use are for "
+            f"account {account}; use credentials for the plan's account"
+        )
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise InputError(
+            "refusing to apply without confirmation: stdin is not a terminal. "
+            "Review the plan above and pass --auto-approve."
+        )
+    if not typer.confirm("Apply these changes?", default=False, err=True):
+        raise InputError("Apply cancelled; nothing was changed.")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT / SIGTERM let the call in flight finish, then stop the apply."""
+    stopped = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stopped.is_set():  # a second signal: stop now
+            raise KeyboardInterrupt
+        stopped.set()
+        _err("Stopping after the call in flight; press Ctrl-C again to stop at once.")
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopped
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _apply_exit_code(report: ApplyReport) -> int:
+    from reconciler.applier import Outcome
+
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    if report.count(Outcome.FAILED):
+        return EXIT_ERROR
+    if report.count(Outcome.STALE):
+        return EXIT_STALE
+    return EXIT_OK
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run() -> None:
+    """The console script."""
+    sys.exit(main())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; the one place where errors become exit codes."""
+    try:
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except ManifestError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        files = len({p.path for p in exc.problems})
+        _err(f"{len(exc.problems)} problems in {files} files; nothing was sent to AWS.")
+        return EXIT_ERROR
+    except ReconcilerError as exc:
+        _err(f"error: {exc}")
+        return EXIT_ERROR
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _err("Interrupted.")
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    return int(result or 0)

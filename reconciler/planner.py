@@ -1,0 +1,171 @@
+"""Pure planning: desired functions + live state -> Plan. No network, clock or environment."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler import contract
+from reconciler.errors import ManifestError, Problem
+from reconciler.live import (
+    WEIGHT_TOLERANCE,
+    DesiredAlias,
+    FunctionTarget,
+    LiveAlias,
+    LiveFunction,
+    Route,
+)
+from reconciler.manifests import Manifest
+from reconciler.plan import Action, Change, FieldDiff, Plan
+from reconciler.spec import FunctionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredFunction:
+    """A manifest's function, resolved to where it lives."""
+
+    target: FunctionTarget
+    aliases: tuple[DesiredAlias, ...]
+    prune: bool = False
+    keep: tuple[str, ...] = ()
+
+    @classmethod
+    def from_spec(cls, spec: FunctionSpec, target: FunctionTarget) -> DesiredFunction:
+        return cls(
+            target=target,
+            aliases=tuple(
+                DesiredAlias(
+                    name=a.name,
+                    version=a.version,
+                    description=a.description,
+                    routing=None
+                    if a.routing is None
+                    else Route(a.routing.version, a.routing.weight),
+                )
+                for a in spec.aliases
+            ),
+            prune=spec.prune,
+            keep=spec.keep,
+        )
+
+    def keeps(self, alias: str) -> bool:
+        return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.keep)
+
+
+def resolve(
+    manifests: Sequence[Manifest], *, default_region: str | None, caller_account: str
+) -> list[DesiredFunction]:
+    """Where each manifest's function lives: Region and account from its ARN, else the manifest,
+    else the defaults. A manifest for another account than the credentials' is refused."""
+    problems: list[Problem] = []
+    resolved: list[DesiredFunction] = []
+    for manifest in manifests:
+        spec, where = manifest.spec, manifest.source
+        ref = contract.parse_function_name(spec.function)
+        region = ref.region or spec.region or default_region
+        account = ref.account or spec.account or caller_account
+        if region is None:
+            problems.append(
+                Problem(
+                    where.path,
+                    where.line,
+                    where.column,
+                    f"no Region for {spec.function}: set region in the manifest, pass --region, "
+                    "or set AWS_REGION",
+                )
+            )
+            continue
+        if account != caller_account:
+            problems.append(
+                Problem(
+                    where.path,
+                    where.line,
+                    where.column,
+                    f"{spec.function} belongs to account {account}, but the credentials in use are "
+                    f"for account {caller_account}; use credentials for {account}",
+                )
+            )
+            continue
+        partition = ref.partition or contract.partition_of(region)
+        target = FunctionTarget(account, region, ref.name, partition)
+        resolved.append(DesiredFunction.from_spec(spec, target))
+    if problems:
+        raise ManifestError(problems)
+    return resolved
+
+
+def plan(
+    desired: Sequence[DesiredFunction],
+    live: Mapping[FunctionTarget, LiveFunction],
+    *,
+    manifests_digest: str = "",
+) -> Plan:
+    """What must change for ``live`` to match ``desired``; deterministic for the same inputs."""
+    changes: list[Change] = []
+    unmanaged: list[tuple[FunctionTarget, LiveAlias]] = []
+    missing: list[FunctionTarget] = []
+    for function in sorted(desired, key=lambda f: f.target.address):
+        current = live[function.target]
+        if not current.exists:
+            missing.append(function.target)
+            continue
+        live_by_name = {a.name: a for a in current.aliases}
+        wanted = {a.name: a for a in function.aliases}
+        for name in sorted(wanted.keys() | live_by_name.keys()):
+            before, after = live_by_name.get(name), wanted.get(name)
+            if after is not None:
+                changes.append(_compare(function.target, before, after))
+            elif before is not None and function.prune and not function.keeps(name):
+                changes.append(
+                    Change(
+                        Action.DELETE,
+                        function.target,
+                        name,
+                        before,
+                        None,
+                        (),
+                        "not in the manifest; prune: true",
+                    )
+                )
+            elif before is not None:
+                unmanaged.append((function.target, before))
+    return Plan(tuple(changes), tuple(unmanaged), tuple(missing), manifests_digest)
+
+
+def _compare(target: FunctionTarget, before: LiveAlias | None, after: DesiredAlias) -> Change:
+    if before is None:
+        diffs = tuple(
+            FieldDiff(k, None, v) for k, v in after.managed_fields().items() if v is not None
+        )
+        return Change(Action.CREATE, target, after.name, None, after, diffs, "not live")
+    if before.satisfies(after):  # the fast path: most aliases do not differ
+        return Change(Action.NOOP, target, after.name, before, after)
+    diffs = field_diffs(before.fields_like(after), after.managed_fields())
+    if not diffs:  # never plan an update that changes nothing: it would churn the RevisionId
+        return Change(Action.NOOP, target, after.name, before, after)
+    reason = "differs: " + ", ".join(d.field for d in diffs)
+    return Change(Action.UPDATE, target, after.name, before, after, diffs, reason)
+
+
+def field_diffs(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    """Each leaf that differs, as a dotted path; weights within the tolerance are equal."""
+    tree = DeepDiff(before, after, view="tree", math_epsilon=WEIGHT_TOLERANCE)
+    diffs = [
+        FieldDiff(
+            ".".join(str(part) for part in level.path(output_format="list")),
+            _plain(level.t1),
+            _plain(level.t2),
+        )
+        for levels in tree.values()
+        for level in levels
+    ]
+    return tuple(sorted(diffs, key=lambda d: d.field))
+
+
+def _plain(value: Any) -> Any:
+    """deepdiff marks a missing side with its NotPresent; a plan holds None there."""
+    return value if isinstance(value, str | int | float | dict | type(None)) else None

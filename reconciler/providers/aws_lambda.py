@@ -1,0 +1,210 @@
+"""AWS Lambda aliases through boto3.
+
+Region, profile, credentials and endpoint come from the standard AWS configuration (``AWS_PROFILE``,
+``AWS_REGION``, ``AWS_ENDPOINT_URL``, config files), overridden by explicit arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from reconciler.errors import (
+    AccessDeniedError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+    ProviderError,
+    ThrottledError,
+    TransientError,
+)
+from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction
+
+# What each operation of this provider calls, so the tool can state its own least privilege.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "caller_account": ("sts:GetCallerIdentity",),
+    "read_function": ("lambda:ListAliases",),
+    "get_alias": ("lambda:GetAlias",),
+    "create_alias": ("lambda:CreateAlias",),
+    "update_alias": ("lambda:UpdateAlias",),
+    "delete_alias": ("lambda:DeleteAlias",),
+}
+
+_BY_CODE: dict[str, type[ProviderError]] = {
+    "ResourceNotFoundException": NotFoundError,
+    "ResourceConflictException": ConflictError,
+    "PreconditionFailedException": PreconditionFailedError,
+    "TooManyRequestsException": ThrottledError,
+    "ThrottlingException": ThrottledError,
+    "AccessDeniedException": AccessDeniedError,
+    "AccessDenied": AccessDeniedError,
+    "UnrecognizedClientException": AccessDeniedError,
+    "ExpiredTokenException": AccessDeniedError,
+    "InvalidClientTokenId": AccessDeniedError,
+    "ServiceException": TransientError,
+}
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: InvalidRequestError,
+    403: AccessDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    429: ThrottledError,
+}
+
+
+def provider_error(exc: Exception, doing: str) -> ProviderError:
+    """The project's error for a botocore failure; the message says what was being done."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
+        if cls is None:
+            cls = TransientError if status >= 500 else ProviderError
+        message = error.get("Message") or str(exc)
+        return cls(f"{doing}: {code or status}: {message}", code=code, status=status)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return AccessDeniedError(
+            f"{doing}: no AWS credentials found; set AWS_PROFILE or run in an environment with "
+            "credentials (or use --sandbox to try the tool without AWS)"
+        )
+    return TransientError(f"{doing}: {exc}")
+
+
+@contextmanager
+def _mapped(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise provider_error(exc, doing) from exc
+
+
+class AwsLambdaProvider:
+    """Reads and writes aliases with one boto3 client per Region, all from one session."""
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: dict[str, str] | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        with _mapped("reading the AWS configuration"):
+            self._session = boto3.Session(
+                profile_name=profile, region_name=region, **(credentials or {})
+            )
+        self._endpoint_url = endpoint_url
+        self._config = Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            user_agent_extra="reconciler",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._account: str | None = None
+
+    @property
+    def default_region(self) -> str | None:
+        region = self._session.region_name
+        return str(region) if region else None
+
+    def client(self, service: str, region: str | None) -> Any:
+        key = (service, region or "")
+        with self._lock:
+            if key not in self._clients:
+                with _mapped(f"creating the {service} client"):
+                    self._clients[key] = self._session.client(
+                        service,
+                        region_name=region or self.default_region or "us-east-1",
+                        endpoint_url=self._endpoint_url,
+                        config=self._config,
+                    )
+            return self._clients[key]
+
+    def caller_account(self) -> str:
+        """The account of the credentials in use (STS GetCallerIdentity, asked once)."""
+        if self._account is None:
+            with _mapped("asking STS who the credentials belong to"):
+                identity = self.client("sts", self.default_region).get_caller_identity()
+            self._account = str(identity["Account"])
+        return self._account
+
+    def read_function(self, target: FunctionTarget) -> LiveFunction:
+        paginator = self.client("lambda", target.region).get_paginator("list_aliases")
+        aliases: list[LiveAlias] = []
+        try:
+            with _mapped(f"listing the aliases of {target.address}"):
+                for page in paginator.paginate(
+                    FunctionName=target.arn, PaginationConfig={"PageSize": 10_000}
+                ):
+                    aliases.extend(LiveAlias.from_api(a) for a in page.get("Aliases", []))
+        except NotFoundError:
+            return LiveFunction(target, (), exists=False)
+        return LiveFunction(target, tuple(sorted(aliases, key=lambda a: a.name)))
+
+    def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
+        try:
+            with _mapped(f"reading {target.alias_address(name)}"):
+                data = self.client("lambda", target.region).get_alias(
+                    FunctionName=target.arn, Name=name
+                )
+        except NotFoundError:
+            return None
+        return LiveAlias.from_api(data)
+
+    def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
+        request: dict[str, Any] = {
+            "FunctionName": target.arn,
+            "Name": desired.name,
+            "FunctionVersion": desired.version,
+        }
+        if desired.description is not None:
+            request["Description"] = desired.description
+        if desired.routing is not None:
+            request["RoutingConfig"] = _routing(desired)
+        return self._write("creating", target, desired.name, "create_alias", request)
+
+    def update_alias(
+        self, target: FunctionTarget, desired: DesiredAlias, revision_id: str
+    ) -> LiveAlias:
+        request: dict[str, Any] = {
+            "FunctionName": target.arn,
+            "Name": desired.name,
+            "FunctionVersion": desired.version,
+            "RoutingConfig": _routing(desired),  # empty weights remove routing
+            "RevisionId": revision_id,
+        }
+        if desired.description is not None:
+            request["Description"] = desired.description
+        return self._write("updating", target, desired.name, "update_alias", request)
+
+    def delete_alias(self, target: FunctionTarget, name: str) -> None:
+        with _mapped(f"deleting {target.alias_address(name)}"):
+            self.client("lambda", target.region).delete_alias(FunctionName=target.arn, Name=name)
+
+    def _write(
+        self, doing: str, target: FunctionTarget, name: str, method: str, request: dict[str, Any]
+    ) -> LiveAlias:
+        call: Callable[..., dict[str, Any]] = getattr(self.client("lambda", target.region), method)
+        with _mapped(f"{doing} {target.alias_address(name)}"):
+            return LiveAlias.from_api(call(**request))
+
+
+def _routing(desired: DesiredAlias) -> dict[str, dict[str, float]]:
+    if desired.routing is None:
+        return {"AdditionalVersionWeights": {}}
+    return {"AdditionalVersionWeights": {desired.routing.version: desired.routing.weight}}

@@ -1,0 +1,209 @@
+"""Plans, apply reports and drift as text, markdown (for PR comments and issues) and JSON.
+
+Pure: every function returns a string; the CLI decides where it goes and whether it has colour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from itertools import groupby
+from typing import Any
+
+from reconciler.applier import ApplyReport, Outcome, Result
+from reconciler.live import FunctionTarget
+from reconciler.plan import Action, Change, Plan, plan_to_dict
+
+_COLOURS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.NOOP: "0"}
+_OUTCOME_COLOURS = {Outcome.STALE: "33", Outcome.FAILED: "31", Outcome.SKIPPED: "33"}
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour and code != "0" else text
+
+
+def show_value(value: Any) -> str:
+    """A field's value as a person reads it."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict) and "weight" in value:
+        return f"{percent(value['weight'])} to v{value['version']}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str) and (value == "" or value != value.strip() or " " in value):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def percent(weight: float) -> str:
+    return f"{weight * 100:.6g}%"
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+
+def plan_text(plan: Plan, *, colour: bool = False) -> str:
+    lines: list[str] = []
+    for change in plan.actions:
+        lines.extend(_change_lines(change, colour))
+    if plan.unmanaged:
+        lines.append("")
+        lines.append("Unmanaged aliases (live, not in the manifests, left alone):")
+        lines.extend(
+            f"  {target.alias_address(alias.name)} -> v{alias.version}"
+            for target, alias in plan.unmanaged
+        )
+    if plan.missing_functions:
+        lines.append("")
+        lines.append("Functions that do not exist:")
+        lines.extend(f"  {target.address}" for target in plan.missing_functions)
+    if lines:
+        lines.append("")
+    if plan.has_changes:
+        lines.append(f"Plan: {plan.summary()}")
+    else:
+        lines.append(f"No changes. {plan.count(Action.NOOP)} managed aliases match the manifests.")
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change, colour: bool) -> list[str]:
+    head = f"{change.action.value} {change.address}"
+    if change.action is Action.DELETE:
+        head += f"  ({change.reason})"
+    lines = [_paint(head, _COLOURS[change.action], colour)]
+    for diff in change.diffs:
+        if change.action is Action.CREATE:
+            lines.append(f"    {diff.field}: {show_value(diff.after)}")
+        else:
+            lines.append(f"    {diff.field}: {show_value(diff.before)} -> {show_value(diff.after)}")
+    return lines
+
+
+def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
+    lines = []
+    for result in report.results:
+        if result.outcome is Outcome.UNCHANGED:
+            continue
+        line = f"{result.outcome.value:<8} {result.change.address}"
+        if result.message:
+            line += f": {result.message}"
+        lines.append(_paint(line, _OUTCOME_COLOURS.get(result.outcome, "0"), colour))
+    if report.interrupted:
+        lines.append("Interrupted: the aliases marked skipped were not attempted; apply again.")
+    lines.append(report.summary())
+    return "\n".join(lines) + "\n"
+
+
+def drift_text(plan: Plan, *, colour: bool = False) -> str:
+    if not drifted(plan):
+        extra = f" ({len(plan.unmanaged)} unmanaged aliases left alone.)" if plan.unmanaged else ""
+        return f"No drift: {plan.count(Action.NOOP)} managed aliases match the manifests.{extra}\n"
+    return drift_summary(plan) + "\n\n" + plan_text(plan, colour=colour)
+
+
+def drifted(plan: Plan) -> bool:
+    """Drift is a managed alias that differs or is missing, or a missing function."""
+    return plan.has_changes or bool(plan.missing_functions)
+
+
+def drift_summary(plan: Plan) -> str:
+    return (
+        f"Drift: {plan.count(Action.UPDATE)} managed aliases differ, "
+        f"{plan.count(Action.CREATE)} missing, {plan.count(Action.DELETE)} to prune, "
+        f"{len(plan.unmanaged)} unmanaged, {len(plan.missing_functions)} functions missing."
+    )
+
+
+# -- markdown ------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    text = show_value(value) if not isinstance(value, str) or value == "" else value
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _by_function(changes: Iterable[Change]) -> Iterable[tuple[FunctionTarget, list[Change]]]:
+    for target, group in groupby(changes, key=lambda c: c.target):
+        yield target, list(group)
+
+
+def plan_markdown(plan: Plan, *, heading: str | None = None) -> str:
+    summary = plan.summary() if plan.has_changes else "no changes"
+    lines = [heading or f"### reconcile plan: {summary}", ""]
+    for target, changes in _by_function(plan.actions):
+        lines += [
+            f"#### `{target.name}` ({target.account} / {target.region})",
+            "",
+            "| | alias | field | before | after |",
+            "|---|---|---|---|---|",
+        ]
+        for change in changes:
+            symbol = "&minus;" if change.action is Action.DELETE else change.action.value
+            if not change.diffs:
+                lines.append(f"| {symbol} | `{change.alias}` | | | {_cell(change.reason)} |")
+            for diff in change.diffs:
+                lines.append(
+                    f"| {symbol} | `{change.alias}` | {diff.field} | "
+                    f"{'' if change.action is Action.CREATE else _cell(diff.before)} | "
+                    f"{_cell(diff.after)} |"
+                )
+        lines.append("")
+    if plan.unmanaged:
+        lines += [
+            f"<details><summary>{len(plan.unmanaged)} unmanaged aliases (left alone)</summary>",
+            "",
+        ]
+        lines += [f"- `{t.alias_address(a.name)}` &rarr; v{a.version}" for t, a in plan.unmanaged]
+        lines += ["", "</details>", ""]
+    if plan.missing_functions:
+        lines.append("**Functions that do not exist:**")
+        lines += [f"- `{t.address}`" for t in plan.missing_functions]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def apply_markdown(report: ApplyReport) -> str:
+    lines = [f"### reconcile apply: {report.summary().removeprefix('Apply: ')}", ""]
+    shown = [r for r in report.results if r.outcome is not Outcome.UNCHANGED]
+    if shown:
+        lines += ["| outcome | alias | note |", "|---|---|---|"]
+        lines += [
+            f"| {r.outcome.value} | `{r.change.address}` | {_cell(r.message)} |" for r in shown
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def drift_markdown(plan: Plan) -> str:
+    if not drifted(plan):
+        return f"### No drift\n\n{plan.count(Action.NOOP)} managed aliases match the manifests.\n"
+    return plan_markdown(plan, heading=f"### {drift_summary(plan)}")
+
+
+# -- json ----------------------------------------------------------------------------------------
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    return {
+        "address": result.change.address,
+        "action": result.change.action.name.lower(),
+        "outcome": result.outcome.value,
+        "revision_before": result.revision_before,
+        "revision_after": result.revision_after,
+        "error": result.message if result.outcome in (Outcome.FAILED, Outcome.STALE) else None,
+        "message": result.message,
+    }
+
+
+def apply_json(report: ApplyReport) -> str:
+    document = {
+        "summary": {o.value: report.count(o) for o in Outcome},
+        "interrupted": report.interrupted,
+        "results": [result_to_dict(r) for r in report.results],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def drift_json(plan: Plan) -> str:
+    document = plan_to_dict(plan)
+    document["drift"] = drifted(plan)
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,187 @@
+"""The desired state, as written in manifests: pydantic models, frozen, unknown keys refused.
+
+Validation follows the service's rules (``reconciler.contract``), so nothing the service would
+refuse gets into a plan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+from reconciler import contract
+
+_REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
+_ACCOUNT_RE = re.compile(r"\d{12}")
+
+
+def _version_text(value: Any) -> Any:
+    """``version: 12`` and ``version: "12"`` mean the same version."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _check_version(value: str) -> str:
+    if contract.VERSION_RE.fullmatch(value) is None:
+        raise ValueError(f"version must be a published version number or $LATEST, not {value!r}")
+    if value != contract.LATEST and value != str(int(value)):
+        raise ValueError(f"write version {value!r} as {int(value)}")
+    return value
+
+
+def _weight_number(value: Any) -> Any:
+    """Weights are numbers: 1 is 1.0, but "0.5" and true are not weights."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"weight must be a number between 0.0 and 1.0, not {value!r}")
+    return float(value)
+
+
+# Scalars are strict (a YAML string is never silently a number or a boolean); lists stay lists.
+Version = Annotated[StrictStr, BeforeValidator(_version_text)]
+AliasName = Annotated[StrictStr, BeforeValidator(_version_text)]  # so "2024" meets its real rule
+Weight = Annotated[float, BeforeValidator(_weight_number)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Routing(_Model):
+    """A share of the alias's traffic sent to a second published version."""
+
+    version: Version = Field(description="The second version: a published version number.")
+    weight: Weight = Field(
+        ge=0.0, le=1.0, description="Share of traffic for the second version, 0.0 to 1.0."
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _published(cls, value: str) -> str:
+        if value == contract.LATEST:
+            raise ValueError("routing must name a published version number, not $LATEST")
+        return _check_version(value)
+
+
+class AliasSpec(_Model):
+    """One alias: the version it points to, and optionally a description and weighted routing."""
+
+    name: AliasName = Field(
+        description="Alias name: letters, digits, '-' and '_', not digits only."
+    )
+    version: Version = Field(description="Published version number, or $LATEST.")
+    description: StrictStr | None = Field(
+        default=None,
+        max_length=contract.DESCRIPTION_MAX,
+        description="Omitted: left as it is live. An empty string clears it.",
+    )
+    routing: Routing | None = Field(
+        default=None, description="Weighted routing to a second version; omitted means none."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        problem = contract.alias_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return _check_version(value)
+
+    @model_validator(mode="after")
+    def _routing(self) -> AliasSpec:
+        if self.routing is not None:
+            problem = contract.routing_problem(
+                self.version, {self.routing.version: self.routing.weight}
+            )
+            if problem is not None:
+                raise ValueError(problem[1])
+        return self
+
+
+class FunctionSpec(_Model):
+    """The aliases one function should have."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"title": "reconciler manifest", "additionalProperties": False}
+    )
+
+    function: StrictStr = Field(description="Function name, partial ARN or full ARN.")
+    region: StrictStr | None = Field(
+        default=None, description="AWS Region; else --region or the AWS configuration."
+    )
+    account: StrictStr | None = Field(
+        default=None, description="12-digit account ID, quoted; apply refuses other credentials."
+    )
+    prune: StrictBool = Field(
+        default=False, description="Delete live aliases of this function that are not listed."
+    )
+    keep: tuple[StrictStr, ...] = Field(
+        default=(), description="With prune: globs of alias names never deleted."
+    )
+    aliases: tuple[AliasSpec, ...] = Field(description="The aliases this function should have.")
+
+    @field_validator("function")
+    @classmethod
+    def _function(cls, value: str) -> str:
+        ref = contract.parse_function_name(value)
+        if ref.qualifier is not None:
+            raise ValueError(f"name the function without a qualifier, not {value!r}")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and _REGION_RE.fullmatch(value) is None:
+            raise ValueError(f"{value!r} is not an AWS Region such as eu-west-1")
+        return value
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(f'quote the account ID (account: "{value:012d}") so no digit is lost')
+        if isinstance(value, str) and _ACCOUNT_RE.fullmatch(value) is None:
+            raise ValueError(f"an account ID is 12 digits, not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunctionSpec:
+        ref = contract.parse_function_name(self.function)
+        if ref.region and self.region and ref.region != self.region:
+            raise ValueError(
+                f"the function ARN says Region {ref.region} but region says {self.region}"
+            )
+        if ref.account and self.account and ref.account != self.account:
+            raise ValueError(
+                f"the function ARN says account {ref.account} but account says {self.account}"
+            )
+        if self.keep and not self.prune:
+            raise ValueError("keep only matters with prune: true; remove it or set prune: true")
+        return self
+
+    @property
+    def name(self) -> str:
+        return contract.parse_function_name(self.function).name
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The JSON Schema of one manifest document, for editors and `reconcile schema`."""
+    schema = FunctionSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
