@@ -505,8 +505,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ManifestError as exc:
         for problem in exc.problems:
             _err(str(problem))
-        files = len({p.path for p in exc.problems})
-        _err(f"{len(exc.problems)} problems in {files} files; nothing was sent to AWS.")
+        count, files = len(exc.problems), len({p.path for p in exc.problems})
+        _err(
+            f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}; "
+            "nothing was sent to AWS."
+        )
         return EXIT_ERROR
     except ReconcilerError as exc:
         _err(f"error: {exc}")

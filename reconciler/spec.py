@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -49,9 +50,35 @@ def _weight_number(value: Any) -> Any:
 
 
 # Scalars are strict (a YAML string is never silently a number or a boolean); lists stay lists.
-Version = Annotated[StrictStr, BeforeValidator(_version_text)]
-AliasName = Annotated[StrictStr, BeforeValidator(_version_text)]  # so "2024" meets its real rule
-Weight = Annotated[float, BeforeValidator(_weight_number)]
+Version = Annotated[
+    StrictStr,
+    BeforeValidator(_version_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^(\$LATEST|[1-9][0-9]*)$"},
+            ]
+        }
+    ),
+]
+AliasName = Annotated[  # a number is read as text, so "2024" meets its real rule
+    StrictStr,
+    BeforeValidator(_version_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": contract.ALIAS_NAME_MAX,
+            "pattern": r"^(?!^[0-9]+$)[a-zA-Z0-9_-]+$",
+        }
+    ),
+]
+Weight = Annotated[
+    float,
+    BeforeValidator(_weight_number),
+    WithJsonSchema({"type": "number", "minimum": 0.0, "maximum": 1.0}),
+]
 
 
 class _Model(BaseModel):
@@ -123,10 +150,14 @@ class FunctionSpec(_Model):
 
     function: StrictStr = Field(description="Function name, partial ARN or full ARN.")
     region: StrictStr | None = Field(
-        default=None, description="AWS Region; else --region or the AWS configuration."
+        default=None,
+        json_schema_extra={"pattern": r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"},
+        description="AWS Region; else --region or the AWS configuration.",
     )
     account: StrictStr | None = Field(
-        default=None, description="12-digit account ID, quoted; apply refuses other credentials."
+        default=None,
+        json_schema_extra={"pattern": r"^\d{12}$"},
+        description="12-digit account ID, quoted; apply refuses other credentials.",
     )
     prune: StrictBool = Field(
         default=False, description="Delete live aliases of this function that are not listed."

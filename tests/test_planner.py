@@ -1,0 +1,244 @@
+"""The planner, as tables: live state and desired state in, actions and field differences out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError
+from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route
+from reconciler.manifests import load_manifests
+from reconciler.plan import Action, FieldDiff, dumps_plan, loads_plan
+from reconciler.planner import DesiredFunction, plan, resolve
+
+T = FunctionTarget("123456789012", "eu-west-1", "payments-api")
+
+
+def live(name: str, version: str, description: str = "", routing: Route | None = None) -> LiveAlias:
+    return LiveAlias(name, version, description, routing, f"rev-{name}-{version}")
+
+
+def want(
+    name: str, version: str, description: str | None = None, routing: Route | None = None
+) -> DesiredAlias:
+    return DesiredAlias(name, version, description, routing)
+
+
+CASES = [
+    (
+        "create",
+        [],
+        [want("live", "1")],
+        [(Action.CREATE, "live", [FieldDiff("version", None, "1")])],
+    ),
+    ("no-op", [live("live", "1")], [want("live", "1")], [(Action.NOOP, "live", [])]),
+    (
+        "version",
+        [live("live", "1")],
+        [want("live", "2")],
+        [(Action.UPDATE, "live", [FieldDiff("version", "1", "2")])],
+    ),
+    (
+        "description-unmanaged-when-omitted",
+        [live("live", "1", "set by hand")],
+        [want("live", "1")],
+        [(Action.NOOP, "live", [])],
+    ),
+    (
+        "description-managed",
+        [live("live", "1", "old")],
+        [want("live", "1", "new")],
+        [(Action.UPDATE, "live", [FieldDiff("description", "old", "new")])],
+    ),
+    (
+        "description-cleared",
+        [live("live", "1", "old")],
+        [want("live", "1", "")],
+        [(Action.UPDATE, "live", [FieldDiff("description", "old", "")])],
+    ),
+    (
+        "routing-added",
+        [live("live", "1")],
+        [want("live", "1", routing=Route("2", 0.1))],
+        [(Action.UPDATE, "live", [FieldDiff("routing", None, {"version": "2", "weight": 0.1})])],
+    ),
+    (
+        "routing-removed",
+        [live("live", "1", routing=Route("2", 0.1))],
+        [want("live", "1")],
+        [(Action.UPDATE, "live", [FieldDiff("routing", {"version": "2", "weight": 0.1}, None)])],
+    ),
+    (
+        "weight-changed",
+        [live("live", "1", routing=Route("2", 0.05))],
+        [want("live", "1", routing=Route("2", 0.25))],
+        [(Action.UPDATE, "live", [FieldDiff("routing.weight", 0.05, 0.25)])],
+    ),
+    (
+        "weight-within-tolerance",
+        [live("live", "1", routing=Route("2", 0.1))],
+        [want("live", "1", routing=Route("2", 0.1 + 1e-12))],
+        [(Action.NOOP, "live", [])],
+    ),
+    (
+        "promotion",
+        [live("live", "1", routing=Route("2", 0.5))],
+        [want("live", "2")],
+        [
+            (
+                Action.UPDATE,
+                "live",
+                [
+                    FieldDiff("routing", {"version": "2", "weight": 0.5}, None),
+                    FieldDiff("version", "1", "2"),
+                ],
+            )
+        ],
+    ),
+    (
+        "unmanaged-left-alone",
+        [live("live", "1"), live("hand-made", "1")],
+        [want("live", "1")],
+        [(Action.NOOP, "live", [])],
+    ),
+    (
+        "latest",
+        [live("dev", "1")],
+        [want("dev", "$LATEST")],
+        [(Action.UPDATE, "dev", [FieldDiff("version", "1", "$LATEST")])],
+    ),
+    (
+        "sorted-by-name",
+        [],
+        [want("zeta", "1"), want("alpha", "1")],
+        [
+            (Action.CREATE, "alpha", [FieldDiff("version", None, "1")]),
+            (Action.CREATE, "zeta", [FieldDiff("version", None, "1")]),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "expected"),
+    [pytest.param(c, d, e, id=name) for name, c, d, e in CASES],
+)
+def test_plan_table(
+    current: list[LiveAlias],
+    desired: list[DesiredAlias],
+    expected: list[tuple[Action, str, list[FieldDiff]]],
+) -> None:
+    result = plan([DesiredFunction(T, tuple(desired))], {T: LiveFunction(T, tuple(current))})
+    assert [(c.action, c.alias, list(c.diffs)) for c in result.changes] == expected
+
+
+@pytest.mark.parametrize(
+    ("prune", "keep", "deleted", "unmanaged"),
+    [
+        (False, (), [], ["legacy-blue", "old"]),
+        (True, (), ["legacy-blue", "old"], []),
+        (True, ("legacy-*",), ["old"], ["legacy-blue"]),
+    ],
+    ids=["no-prune", "prune", "prune-keep"],
+)
+def test_prune_and_keep(
+    prune: bool, keep: tuple[str, ...], deleted: list[str], unmanaged: list[str]
+) -> None:
+    current = (live("live", "1"), live("old", "1"), live("legacy-blue", "1"))
+    function = DesiredFunction(T, (want("live", "1"),), prune=prune, keep=keep)
+    result = plan([function], {T: LiveFunction(T, current)})
+    assert [c.alias for c in result.changes if c.action is Action.DELETE] == deleted
+    assert sorted(a.name for _, a in result.unmanaged) == unmanaged
+    for change in result.actions:
+        assert change.before is not None
+        assert change.after is None
+
+
+def test_missing_function_is_reported_and_planned_nothing() -> None:
+    result = plan(
+        [DesiredFunction(T, (want("live", "1"),))], {T: LiveFunction(T, (), exists=False)}
+    )
+    assert result.missing_functions == (T,)
+    assert result.changes == ()
+
+
+def test_plan_is_deterministic_across_input_orders() -> None:
+    other = FunctionTarget("123456789012", "eu-west-1", "aardvark")
+    functions = [
+        DesiredFunction(T, (want("b", "1"), want("a", "2"))),
+        DesiredFunction(other, (want("x", "1"),)),
+    ]
+    state = {T: LiveFunction(T, (live("a", "1"),)), other: LiveFunction(other, ())}
+    forward, backward = plan(functions, state), plan(list(reversed(functions)), state)
+    assert forward == backward
+    assert [c.address for c in forward.changes] == [
+        "123456789012/eu-west-1/aardvark:x",
+        "123456789012/eu-west-1/payments-api:a",
+        "123456789012/eu-west-1/payments-api:b",
+    ]
+
+
+def test_summary_counts() -> None:
+    current = (live("change", "1"), live("gone", "1"), live("same", "1"))
+    desired = (want("change", "2"), want("new", "1"), want("same", "1"))
+    result = plan([DesiredFunction(T, desired, prune=True)], {T: LiveFunction(T, current)})
+    assert result.summary() == "1 to add, 1 to change, 1 to destroy."
+
+
+def test_saved_plan_round_trips_and_ignores_unknown_fields() -> None:
+    current = (live("live", "1", routing=Route("2", 0.05)), live("old", "3"))
+    desired = (want("live", "2", "text"), want("beta", "$LATEST"))
+    original = plan(
+        [DesiredFunction(T, desired, prune=True)],
+        {T: LiveFunction(T, current)},
+        manifests_digest="abc",
+    )
+    text = dumps_plan(original.stamped("2026-01-01T00:00:00+00:00"))
+    assert loads_plan(text) == original.stamped("2026-01-01T00:00:00+00:00")
+    assert '"revision_id": "rev-live-1"' in text
+    extended = text.replace(
+        '"format_version": "1.0"', '"format_version": "1.7", "future_field": [1]', 1
+    )
+    assert loads_plan(extended).changes == original.changes
+
+
+@pytest.mark.parametrize("version", ["2.0", "0.9"])
+def test_saved_plan_of_another_major_version_is_refused(version: str) -> None:
+    text = dumps_plan(plan([], {})).replace('"1.0"', f'"{version}"', 1)
+    with pytest.raises(Exception, match="not readable by this version"):
+        loads_plan(text)
+
+
+def test_resolve_takes_region_and_account_from_arn_manifest_and_defaults(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "function: arn:aws:lambda:us-east-1:123456789012:function:a\naliases: []\n---\n"
+        "function: b\nregion: eu-central-1\naliases: []\n---\n"
+        "function: c\naliases: []\n",
+        encoding="utf-8",
+    )
+    desired = resolve(
+        load_manifests([tmp_path]).manifests,
+        default_region="ap-south-1",
+        caller_account="123456789012",
+    )
+    assert [d.target.address for d in desired] == [
+        "123456789012/us-east-1/a",
+        "123456789012/eu-central-1/b",
+        "123456789012/ap-south-1/c",
+    ]
+
+
+def test_resolve_refuses_another_account_and_a_missing_region(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        'function: a\nregion: eu-west-1\naccount: "210987654321"\naliases: []\n'
+        "---\nfunction: b\naliases: []\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        resolve(
+            load_manifests([tmp_path]).manifests, default_region=None, caller_account="123456789012"
+        )
+    messages = [p.message for p in excinfo.value.problems]
+    assert any("210987654321" in m and "123456789012" in m for m in messages)
+    assert any("no Region for b" in m for m in messages)
