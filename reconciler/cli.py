@@ -21,7 +21,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from reconciler import __version__
@@ -514,12 +513,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as exc:
         _err(f"error: {exc}")
         return EXIT_ERROR
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _err("Interrupted.")
         return EXIT_INTERRUPTED
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors: bad input, so exit 1 (2 means changes)
+        show: Callable[[], None] | None = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            _err(f"error: {exc}")
         return EXIT_ERROR
     return int(result or 0)

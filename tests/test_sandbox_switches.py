@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.realism import TokenBucket
+from reconciler.sandbox.realism import TokenBucket, is_read
 from tests.conftest import make_client
 
 FN = "orders"
@@ -162,6 +162,14 @@ def test_accounting_splits_reads_and_writes(sandbox: Sandbox, lam: Any) -> None:
     assert (stats["reads"], stats["writes"]) == (2, 1)
     assert admin(sandbox, "GET", "stats") == stats
     assert admin(sandbox, "DELETE", "stats")["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("operation", "read"),
+    [("ListAliases", True), ("sts:GetCallerIdentity", True), ("CreateAlias", False), ("iam:CreateRole", False)],
+)
+def test_reads_are_known_by_name_whatever_the_service(operation: str, read: bool) -> None:
+    assert is_read(operation) is read
 
 
 def test_admin_endpoint_switches_and_seeds(sandbox: Sandbox) -> None:

@@ -24,7 +24,8 @@ LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStrea
 
 
 def is_read(operation: str) -> bool:
-    return operation.startswith(("Get", "List", "Describe"))
+    """Reads by name, whatever the service: ``GetAlias``, ``sts:GetCallerIdentity``."""
+    return operation.rpartition(":")[2].startswith(("Get", "List", "Describe"))
 
 
 class TokenBucket:

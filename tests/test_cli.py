@@ -1,0 +1,280 @@
+"""The ``reconcile`` command end to end, against the sandbox over HTTP, as a user drives it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+from tests.conftest import REGION, make_client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MANIFEST = """\
+function: orders
+region: eu-west-1
+aliases:
+  - name: live
+    version: 2
+    description: production
+    routing: {version: 3, weight: 0.1}
+  - name: beta
+    version: 3
+"""
+
+
+@pytest.fixture
+def estate(sandbox: Sandbox, tmp_path: Path) -> Path:
+    """A sandbox where orders:live is on version 1, and a manifest that wants more."""
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {
+                    "name": "orders",
+                    "versions": 3,
+                    "aliases": [
+                        {"name": "live", "version": 1, "description": "production"},
+                        {"name": "hand-made", "version": 1},
+                    ],
+                }
+            ],
+        }
+    )
+    sandbox.reset_stats()
+    (tmp_path / "orders.yaml").write_text(MANIFEST, encoding="utf-8")
+    return tmp_path
+
+
+def run(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--endpoint-url", sandbox.url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def revisions(sandbox: Sandbox) -> dict[str, str]:
+    aliases = make_client(sandbox).list_aliases(FunctionName="orders")["Aliases"]
+    return {a["Name"]: a["RevisionId"] for a in aliases}
+
+
+def test_plan_shows_creates_and_updates_and_writes_nothing(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = revisions(sandbox)
+    sandbox.reset_stats()
+    code, out, _ = run(sandbox, capsys, "plan", str(estate))
+    assert code == 0
+    assert "+ 123456789012/eu-west-1/orders:beta\n    version: 3\n" in out
+    assert "~ 123456789012/eu-west-1/orders:live\n" in out
+    assert "    routing: (none) -> 10% to v3\n" in out
+    assert "    version: 1 -> 2\n" in out
+    assert "123456789012/eu-west-1/orders:hand-made -> v1" in out  # unmanaged, reported
+    assert out.rstrip().endswith("Plan: 1 to add, 1 to change, 0 to destroy.")
+    assert "\x1b[" not in out  # no colour off a terminal
+    stats = sandbox.stats()
+    assert stats["writes"] == 0
+    assert stats["calls"]["ListAliases"] == 1
+    assert revisions(sandbox) == before
+
+
+def test_detailed_exitcode(sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(sandbox, capsys, "plan", str(estate), "--detailed-exitcode")[0] == 2
+    assert run(sandbox, capsys, "apply", str(estate), "--auto-approve")[0] == 0
+    assert run(sandbox, capsys, "plan", str(estate), "--detailed-exitcode")[0] == 0
+
+
+def test_drift_then_apply_then_no_drift_then_apply_changes_nothing(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(sandbox, capsys, "drift", str(estate))
+    assert code == 2
+    assert out.startswith("Drift: 1 managed aliases differ, 1 missing, 0 to prune, 1 unmanaged")
+    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0
+    assert "created  123456789012/eu-west-1/orders:beta" in out
+    assert "updated  123456789012/eu-west-1/orders:live" in out
+    assert "Plan: 1 to add, 1 to change, 0 to destroy." in err  # the plan is shown before applying
+    code, out, _ = run(sandbox, capsys, "drift", str(estate))
+    assert (code, out) == (0, "No drift: 2 managed aliases match the manifests. (1 unmanaged aliases left alone.)\n")
+    settled = revisions(sandbox)
+    sandbox.reset_stats()
+    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0
+    assert "No changes." in err
+    assert sandbox.stats()["writes"] == 0
+    assert revisions(sandbox) == settled
+
+
+def test_saved_plan_refused_as_stale_and_the_hand_change_survives(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    assert json.loads(saved.read_text())["format_version"] == "1.0"
+    sandbox.change_alias("orders", "live", FunctionVersion="3", Description="hotfix by hand")
+    code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
+    assert code == 3
+    assert "stale    123456789012/eu-west-1/orders:live: it was changed by someone else" in out
+    assert "created  123456789012/eu-west-1/orders:beta" in out  # the rest still applied
+    live = make_client(sandbox).get_alias(FunctionName="orders", Name="live")
+    assert (live["FunctionVersion"], live["Description"]) == ("3", "hotfix by hand")
+
+
+def test_saved_plan_applies_exactly_that_plan(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    run(sandbox, capsys, "plan", str(estate), "--out", str(saved))
+    (estate / "orders.yaml").write_text(MANIFEST.replace("version: 3\n", "version: 1\n"), encoding="utf-8")
+    code, _, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
+    assert code == 0
+    assert make_client(sandbox).get_alias(FunctionName="orders", Name="beta")["FunctionVersion"] == "3"
+
+
+def test_apply_refuses_without_confirmation_when_stdin_is_not_a_terminal(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(sandbox, capsys, "apply", str(estate))
+    assert code == 1
+    assert "--auto-approve" in err
+    assert sandbox.stats()["writes"] == 0
+
+
+def test_apply_report_file(sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "report.json"
+    run(sandbox, capsys, "apply", str(estate), "--auto-approve", "--report", str(report))
+    results = {r["address"]: r for r in json.loads(report.read_text())["results"]}
+    live = results["123456789012/eu-west-1/orders:live"]
+    assert (live["action"], live["outcome"]) == ("update", "updated")
+    assert live["revision_before"] != live["revision_after"]
+    assert live["revision_after"] == revisions(sandbox)["live"]
+
+
+def test_markdown_and_json_outputs(sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, markdown, _ = run(sandbox, capsys, "plan", str(estate), "--output", "markdown")
+    assert markdown.startswith("### reconcile plan: 1 to add, 1 to change, 0 to destroy.")
+    assert "| ~ | `live` | version | 1 | 2 |" in markdown
+    assert "<details><summary>1 unmanaged aliases (left alone)</summary>" in markdown
+    _, text, _ = run(sandbox, capsys, "plan", str(estate), "-o", "json")
+    document = json.loads(text)
+    assert document["summary"] == {"add": 1, "change": 1, "destroy": 0, "unchanged": 0}
+    assert {c["action"] for c in document["changes"]} == {"create", "update"}
+    _, drift, _ = run(sandbox, capsys, "drift", str(estate), "-o", "json")
+    assert json.loads(drift)["drift"] is True
+
+
+def test_missing_function_is_an_error(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.yaml").write_text(MANIFEST.replace("orders", "ghost"), encoding="utf-8")
+    code, _, err = run(sandbox, capsys, "plan", str(tmp_path))
+    assert code == 1
+    assert "functions not found: 123456789012/eu-west-1/ghost" in err
+    assert run(sandbox, capsys, "drift", str(tmp_path))[0] == 2  # for drift it is drift
+    assert sandbox.stats()["writes"] == 0
+
+
+def test_other_account_is_refused_before_any_alias_is_read(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "m.yaml").write_text('account: "210987654321"\n' + MANIFEST, encoding="utf-8")
+    code, _, err = run(sandbox, capsys, "apply", str(tmp_path), "--auto-approve")
+    assert code == 1
+    assert "210987654321" in err
+    assert "123456789012" in err
+    assert sandbox.stats()["calls"] == {"sts:GetCallerIdentity": 1}
+
+
+def test_environment_variables_never_reach_output(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(e, c): pass\n")
+    make_client(sandbox).update_function_configuration(
+        FunctionName="orders", Environment={"Variables": {"DB_PASSWORD": "hunter2-secret"}}
+    )
+    outputs = []
+    for args in (["plan", "-o", "json"], ["plan", "-o", "markdown"], ["drift"], ["apply", "--auto-approve"]):
+        code, out, err = run(sandbox, capsys, args[0], str(estate), *args[1:])
+        outputs.append(out + err)
+    assert not any("hunter2" in o or "DB_PASSWORD" in o for o in outputs)
+    assert "GetFunction" not in sandbox.stats()["calls"]
+
+
+def test_validate_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "manifests")]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert main(["schema"]) == 0
+    shipped = json.loads((ROOT / "reconciler/schema/manifest.schema.json").read_text())
+    assert json.loads(capsys.readouterr().out) == shipped
+
+
+def test_plan_against_an_embedded_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", str(ROOT / "manifests"), "--sandbox"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "embedded sandbox" in err
+    assert "routing: 5% to v13" in out
+    assert "to add, 0 to change, 0 to destroy." in out
+
+
+def test_embedded_sandbox_seed_shows_updates_and_prunes(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", str(ROOT / "manifests"), "--sandbox", "--sandbox-seed", str(ROOT / "examples/live.yaml")])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "~ 123456789012/eu-west-1/payments-api:live" in out
+    assert "- 123456789012/eu-west-1/orders-intake:" in out
+    assert "legacy-" in out  # kept by the keep-list, so reported as unmanaged
+
+
+def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan"]) == 1
+    assert main(["plan", "x", "--output", "yaml"]) == 1
+    assert main(["no-such-command"]) == 1
+
+
+def test_console_script_and_module(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    version = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--version"], capture_output=True, text=True, env=env, check=False
+    )
+    assert (version.returncode, version.stdout) == (0, "reconcile 0.1.0\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("function: f\naliases: [\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(bad)], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 1
+    assert f"{bad}:3:1: not valid YAML" in result.stderr
+
+
+def test_sandbox_serve_prints_its_url_first_and_serves(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("functions:\n  - {name: api, versions: 2, aliases: [{name: live, version: 2}]}\n", encoding="utf-8")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--seed", str(seed), "--region", REGION],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        client: Any = boto3.client(
+            "lambda", endpoint_url=url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y"
+        )
+        assert client.get_alias(FunctionName="api", Name="live")["FunctionVersion"] == "2"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.returncode in (0, 130)
