@@ -166,7 +166,12 @@ def test_accounting_splits_reads_and_writes(sandbox: Sandbox, lam: Any) -> None:
 
 @pytest.mark.parametrize(
     ("operation", "read"),
-    [("ListAliases", True), ("sts:GetCallerIdentity", True), ("CreateAlias", False), ("iam:CreateRole", False)],
+    [
+        ("ListAliases", True),
+        ("sts:GetCallerIdentity", True),
+        ("CreateAlias", False),
+        ("iam:CreateRole", False),
+    ],
 )
 def test_reads_are_known_by_name_whatever_the_service(operation: str, read: bool) -> None:
     assert is_read(operation) is read
