@@ -280,10 +280,11 @@ def sandbox_serve(
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C or SIGTERM
     finally:
         server.stop()
-    return EXIT_OK
+    _err("Sandbox stopped.")
+    return EXIT_INTERRUPTED
 
 
 # -- helpers -------------------------------------------------------------------------------------

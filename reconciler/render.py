@@ -35,6 +35,19 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def count(number: int, noun: str) -> str:
+    """``1 alias``, ``2 aliases``: the nouns used here take ``es`` or ``s``."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number} {noun}{'es' if noun.endswith('s') else 's'}"
+
+
+def _matching(plan: Plan) -> str:
+    number = plan.count(Action.NOOP)
+    verb = "matches" if number == 1 else "match"
+    return f"{count(number, 'managed alias')} {verb} the manifests."
+
+
 def percent(weight: float) -> str:
     return f"{weight * 100:.6g}%"
 
@@ -62,7 +75,7 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
     if plan.has_changes:
         lines.append(f"Plan: {plan.summary()}")
     else:
-        lines.append(f"No changes. {plan.count(Action.NOOP)} managed aliases match the manifests.")
+        lines.append(f"No changes. {_matching(plan)}")
     return "\n".join(lines) + "\n"
 
 
@@ -96,8 +109,12 @@ def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
 
 def drift_text(plan: Plan, *, colour: bool = False) -> str:
     if not drifted(plan):
-        extra = f" ({len(plan.unmanaged)} unmanaged aliases left alone.)" if plan.unmanaged else ""
-        return f"No drift: {plan.count(Action.NOOP)} managed aliases match the manifests.{extra}\n"
+        extra = (
+            f" ({count(len(plan.unmanaged), 'unmanaged alias')} left alone.)"
+            if plan.unmanaged
+            else ""
+        )
+        return f"No drift: {_matching(plan)}{extra}\n"
     return drift_summary(plan) + "\n\n" + plan_text(plan, colour=colour)
 
 
@@ -107,10 +124,12 @@ def drifted(plan: Plan) -> bool:
 
 
 def drift_summary(plan: Plan) -> str:
+    differ = plan.count(Action.UPDATE)
     return (
-        f"Drift: {plan.count(Action.UPDATE)} managed aliases differ, "
+        f"Drift: {count(differ, 'managed alias')} {'differs' if differ == 1 else 'differ'}, "
         f"{plan.count(Action.CREATE)} missing, {plan.count(Action.DELETE)} to prune, "
-        f"{len(plan.unmanaged)} unmanaged, {len(plan.missing_functions)} functions missing."
+        f"{len(plan.unmanaged)} unmanaged, "
+        f"{count(len(plan.missing_functions), 'function')} missing."
     )
 
 
@@ -150,7 +169,8 @@ def plan_markdown(plan: Plan, *, heading: str | None = None) -> str:
         lines.append("")
     if plan.unmanaged:
         lines += [
-            f"<details><summary>{len(plan.unmanaged)} unmanaged aliases (left alone)</summary>",
+            f"<details><summary>{count(len(plan.unmanaged), 'unmanaged alias')} (left alone)"
+            "</summary>",
             "",
         ]
         lines += [f"- `{t.alias_address(a.name)}` &rarr; v{a.version}" for t, a in plan.unmanaged]
@@ -175,7 +195,7 @@ def apply_markdown(report: ApplyReport) -> str:
 
 def drift_markdown(plan: Plan) -> str:
     if not drifted(plan):
-        return f"### No drift\n\n{plan.count(Action.NOOP)} managed aliases match the manifests.\n"
+        return f"### No drift\n\n{_matching(plan)}\n"
     return plan_markdown(plan, heading=f"### {drift_summary(plan)}")
 
 
