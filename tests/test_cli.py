@@ -332,3 +332,59 @@ def test_sandbox_serve_prints_its_url_first_and_serves(tmp_path: Path) -> None:
     assert server.returncode == 130
     assert server.stderr is not None
     assert "Sandbox stopped." in server.stderr.read()
+
+
+def on_terminal(args: list[str], answer: str = "", **env: str) -> tuple[int, str]:
+    """Run reconcile with a pseudo-terminal as stdin, stdout and stderr; type ``answer``."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"} | env
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=environment,
+        close_fds=True,
+    )
+    os.close(terminal)
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        output += chunk
+        if answer and not answered and b"Apply these changes?" in output:
+            os.write(controller, answer.encode() + b"\r")
+            answered = True
+    os.close(controller)
+    return process.wait(timeout=30), output.decode(errors="replace")
+
+
+def test_colour_on_a_terminal_and_never_with_no_color(sandbox: Sandbox, estate: Path) -> None:
+    args = ["plan", str(estate), "--endpoint-url", sandbox.url]
+    code, coloured = on_terminal(args)
+    assert code == 0
+    assert "\x1b[33m~ 123456789012/eu-west-1/orders:live\x1b[0m" in coloured
+    code, plain = on_terminal(args, NO_COLOR="1")
+    assert code == 0
+    assert "~ 123456789012/eu-west-1/orders:live" in plain
+    assert "\x1b[3" not in plain
+
+
+@pytest.mark.parametrize(("answer", "code", "writes"), [("n", 1, 0), ("y", 0, 2)])
+def test_apply_asks_on_a_terminal(sandbox: Sandbox, estate: Path, answer: str, code: int, writes: int) -> None:
+    result, output = on_terminal(["apply", str(estate), "--endpoint-url", sandbox.url], answer, NO_COLOR="1")
+    assert "Apply these changes? [y/N]" in output
+    assert result == code
+    assert sandbox.stats()["writes"] == writes
