@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reconciler import __version__
-from reconciler.errors import InputError, ManifestError, ReconcilerError
+from reconciler.errors import (
+    InputError,
+    ManifestError,
+    PreflightError,
+    ProblemsError,
+    ReconcilerError,
+)
 
 if TYPE_CHECKING:
     from reconciler.applier import ApplyReport
@@ -378,6 +384,7 @@ def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
 def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:
     from reconciler.planner import plan as make_plan
     from reconciler.planner import resolve
+    from reconciler.preflight import preflight
 
     account = provider.caller_account()
     desired = resolve(
@@ -387,6 +394,9 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
     )
     live = _read_live(provider, desired)
     the_plan = make_plan(desired, live, manifests_digest=loaded.digest)
+    problems = preflight(the_plan, desired, provider)
+    if problems:
+        raise PreflightError(problems)
     return the_plan.stamped(datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -502,14 +512,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; the one place where errors become exit codes."""
     try:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except ManifestError as exc:
+    except ProblemsError as exc:
         for problem in exc.problems:
             _err(str(problem))
         count, files = len(exc.problems), len({p.path for p in exc.problems})
-        _err(
-            f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}; "
-            "nothing was sent to AWS."
+        consequence = (
+            "nothing was sent to AWS" if isinstance(exc, ManifestError) else "nothing was changed"
         )
+        problems = f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}"
+        _err(f"{problems}; {consequence}.")
         return EXIT_ERROR
     except ReconcilerError as exc:
         _err(f"error: {exc}")

@@ -6,8 +6,10 @@ is not an error but an apply outcome (exit 3).
 ::
 
     ReconcilerError
-    ├── InputError                  bad input: nothing was sent to the cloud
-    │   ├── ManifestError           manifests that do not load or validate (carries every Problem)
+    ├── InputError                  bad input: nothing was changed in the cloud
+    │   ├── ProblemsError           several problems, each with path:line:col
+    │   │   ├── ManifestError       manifests that do not load or validate
+    │   │   └── PreflightError      a plan the service would refuse (a missing version...)
     │   ├── PlanFileError           a saved plan that cannot be read or is of an unknown version
     │   └── SeedError               a sandbox seed file that does not load
     └── ProviderError               the cloud answered with an error, or did not answer
@@ -31,7 +33,7 @@ class ReconcilerError(Exception):
 
 
 class InputError(ReconcilerError):
-    """Something the user gave us is wrong; nothing was sent to the cloud."""
+    """Something the user gave us is wrong; nothing was changed in the cloud."""
 
 
 @dataclass(frozen=True, order=True)
@@ -47,12 +49,20 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
-class ManifestError(InputError):
-    """One or more manifests do not load or validate; ``problems`` holds all of them."""
+class ProblemsError(InputError):
+    """Bad input found in several places at once; ``problems`` holds every one, in order."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(sorted(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ManifestError(ProblemsError):
+    """One or more manifests do not load or validate; nothing was sent to the cloud."""
+
+
+class PreflightError(ProblemsError):
+    """The plan would fail at apply for reasons known now: missing versions, mismatched roles."""
 
 
 class PlanFileError(InputError):

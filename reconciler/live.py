@@ -114,6 +114,24 @@ class LiveAlias:
 
 
 @dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """What a weighted alias needs of a published version; nothing else of it is kept."""
+
+    version: str
+    role: str
+    dead_letter_target: str | None
+
+    @classmethod
+    def from_api(cls, configuration: dict[str, Any]) -> VersionInfo:
+        """From GetFunction's ``Configuration``; its environment variables are never looked at."""
+        return cls(
+            version=str(configuration["Version"]),
+            role=str(configuration.get("Role", "")),
+            dead_letter_target=(configuration.get("DeadLetterConfig") or {}).get("TargetArn"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class LiveFunction:
     """A function's aliases as read; ``exists`` False when the function itself is missing."""
 

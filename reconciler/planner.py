@@ -19,9 +19,8 @@ from reconciler.live import (
     LiveFunction,
     Route,
 )
-from reconciler.manifests import Manifest
+from reconciler.manifests import Manifest, Source
 from reconciler.plan import Action, Change, FieldDiff, Plan
-from reconciler.spec import FunctionSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +31,12 @@ class DesiredFunction:
     aliases: tuple[DesiredAlias, ...]
     prune: bool = False
     keep: tuple[str, ...] = ()
+    source: Source | None = None
+    alias_sources: tuple[Source, ...] = ()  # where each alias was written, in order
 
     @classmethod
-    def from_spec(cls, spec: FunctionSpec, target: FunctionTarget) -> DesiredFunction:
+    def from_manifest(cls, manifest: Manifest, target: FunctionTarget) -> DesiredFunction:
+        spec = manifest.spec
         return cls(
             target=target,
             aliases=tuple(
@@ -50,6 +52,8 @@ class DesiredFunction:
             ),
             prune=spec.prune,
             keep=spec.keep,
+            source=manifest.source,
+            alias_sources=manifest.alias_sources,
         )
 
     def keeps(self, alias: str) -> bool:
@@ -92,7 +96,7 @@ def resolve(
             continue
         partition = ref.partition or contract.partition_of(region)
         target = FunctionTarget(account, region, ref.name, partition)
-        resolved.append(DesiredFunction.from_spec(spec, target))
+        resolved.append(DesiredFunction.from_manifest(manifest, target))
     if problems:
         raise ManifestError(problems)
     return resolved

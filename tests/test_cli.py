@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -215,18 +217,20 @@ def test_environment_variables_never_reach_output(
         FunctionName="orders", Environment={"Variables": {"DB_PASSWORD": "hunter2-secret"}}
     )
     outputs, codes = [], []
+    saved, report = estate / "plan.json", estate / "report.json"
     for args in (
-        ["plan", "-o", "json"],
+        ["plan", "-o", "json", "--out", str(saved)],
         ["plan", "-o", "markdown"],
         ["drift"],
-        ["apply", "--auto-approve"],
+        ["apply", "--auto-approve", "--report", str(report)],
     ):
         code, out, err = run(sandbox, capsys, args[0], str(estate), *args[1:])
         codes.append(code)
         outputs.append(out + err)
     assert codes == [0, 0, 2, 0]
-    assert not any("hunter2" in o or "DB_PASSWORD" in o for o in outputs)
-    assert "GetFunction" not in sandbox.stats()["calls"]
+    outputs += [saved.read_text(), report.read_text()]
+    assert sandbox.stats()["calls"]["GetFunction"] > 0  # pre-flight read the versions...
+    assert not any("hunter2" in o or "DB_PASSWORD" in o for o in outputs)  # ...and kept no secret
 
 
 def test_validate_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -336,9 +340,6 @@ def test_sandbox_serve_prints_its_url_first_and_serves(tmp_path: Path) -> None:
 
 def on_terminal(args: list[str], answer: str = "", **env: str) -> tuple[int, str]:
     """Run reconcile with a pseudo-terminal as stdin, stdout and stderr; type ``answer``."""
-    import pty
-    import select
-
     controller, terminal = pty.openpty()
     environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"} | env
     process = subprocess.Popen(
@@ -383,8 +384,12 @@ def test_colour_on_a_terminal_and_never_with_no_color(sandbox: Sandbox, estate: 
 
 
 @pytest.mark.parametrize(("answer", "code", "writes"), [("n", 1, 0), ("y", 0, 2)])
-def test_apply_asks_on_a_terminal(sandbox: Sandbox, estate: Path, answer: str, code: int, writes: int) -> None:
-    result, output = on_terminal(["apply", str(estate), "--endpoint-url", sandbox.url], answer, NO_COLOR="1")
+def test_apply_asks_on_a_terminal(
+    sandbox: Sandbox, estate: Path, answer: str, code: int, writes: int
+) -> None:
+    result, output = on_terminal(
+        ["apply", str(estate), "--endpoint-url", sandbox.url], answer, NO_COLOR="1"
+    )
     assert "Apply these changes? [y/N]" in output
     assert result == code
     assert sandbox.stats()["writes"] == writes

@@ -355,3 +355,34 @@ def test_aliases_belong_to_their_region(sandbox: Sandbox, lam: Any) -> None:
     lam.create_alias(FunctionName=FN, Name="live", FunctionVersion="1")
     other = make_client(sandbox, region="us-east-1")
     assert other.list_aliases(FunctionName=FN)["Aliases"] == []
+
+
+# -- provisioned concurrency, which the sandbox keeps for aliases and versions -----------------
+
+
+def test_provisioned_concurrency_on_an_alias(lam: Any) -> None:
+    lam.create_alias(FunctionName=FN, Name="warm", FunctionVersion="1")
+    with pytest.raises(ClientError) as excinfo:
+        lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="warm")
+    assert error_of(excinfo) == ("ProvisionedConcurrencyConfigNotFoundException", 404)
+    put = lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="warm", ProvisionedConcurrentExecutions=5
+    )
+    assert (put["ResponseMetadata"]["HTTPStatusCode"], put["Status"]) == (202, "READY")
+    got = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="warm")
+    assert got["RequestedProvisionedConcurrentExecutions"] == 5
+    lam.delete_alias(FunctionName=FN, Name="warm")
+    lam.create_alias(FunctionName=FN, Name="warm", FunctionVersion="1")
+    with pytest.raises(ClientError):  # deleting the alias deleted its configuration
+        lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="warm")
+
+
+@pytest.mark.parametrize(("qualifier", "code"), [("$LATEST", 400), ("nope", 404), ("42", 404)])
+def test_provisioned_concurrency_needs_an_alias_or_published_version(
+    lam: Any, qualifier: str, code: int
+) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        lam.put_provisioned_concurrency_config(
+            FunctionName=FN, Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+        )
+    assert error_of(excinfo)[1] == code

@@ -30,13 +30,15 @@ from reconciler.errors import (
     ThrottledError,
     TransientError,
 )
-from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction
+from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, VersionInfo
 
 # What each operation of this provider calls, so the tool can state its own least privilege.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "caller_account": ("sts:GetCallerIdentity",),
     "read_function": ("lambda:ListAliases",),
     "get_alias": ("lambda:GetAlias",),
+    "version_info": ("lambda:GetFunction",),
+    "provisioned_concurrency": ("lambda:GetProvisionedConcurrencyConfig",),
     "create_alias": ("lambda:CreateAlias",),
     "update_alias": ("lambda:UpdateAlias",),
     "delete_alias": ("lambda:DeleteAlias",),
@@ -44,6 +46,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 _BY_CODE: dict[str, type[ProviderError]] = {
     "ResourceNotFoundException": NotFoundError,
+    "ProvisionedConcurrencyConfigNotFoundException": NotFoundError,
     "ResourceConflictException": ConflictError,
     "PreconditionFailedException": PreconditionFailedError,
     "TooManyRequestsException": ThrottledError,
@@ -165,6 +168,27 @@ class AwsLambdaProvider:
         except NotFoundError:
             return None
         return LiveAlias.from_api(data)
+
+    def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
+        # GetFunction, not GetFunctionConfiguration: it has its own 100/s budget.
+        try:
+            with _mapped(f"reading version {version} of {target.address}"):
+                data = self.client("lambda", target.region).get_function(
+                    FunctionName=target.arn, Qualifier=version
+                )
+        except NotFoundError:
+            return None
+        return VersionInfo.from_api(data["Configuration"])
+
+    def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
+        try:
+            with _mapped(f"reading the provisioned concurrency of {target.alias_address(alias)}"):
+                data = self.client("lambda", target.region).get_provisioned_concurrency_config(
+                    FunctionName=target.arn, Qualifier=alias
+                )
+        except NotFoundError:
+            return None
+        return int(data.get("RequestedProvisionedConcurrentExecutions") or 0) or None
 
     def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
         request: dict[str, Any] = {

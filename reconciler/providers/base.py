@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction
+from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, VersionInfo
 
 
 class AliasReader(Protocol):
@@ -16,6 +16,18 @@ class AliasReader(Protocol):
 
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
         """The alias now, or None if it does not exist."""
+        ...
+
+
+class VersionReader(Protocol):
+    """Reads what the pre-flight checks need of versions and aliases."""
+
+    def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
+        """A published version's role and dead-letter target, or None if it does not exist."""
+        ...
+
+    def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
+        """The provisioned concurrency configured on the alias, or None."""
         ...
 
 

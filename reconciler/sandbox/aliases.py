@@ -45,6 +45,16 @@ class ApiError(Exception):
         self.message = message
 
 
+def _provisioned_body(executions: int) -> dict[str, Any]:
+    return {
+        "RequestedProvisionedConcurrentExecutions": executions,
+        "AvailableProvisionedConcurrentExecutions": executions,
+        "AllocatedProvisionedConcurrentExecutions": executions,
+        "Status": "READY",
+        "LastModified": "2026-01-01T00:00:00.000+0000",
+    }
+
+
 def _validation(message: str) -> ApiError:
     return ApiError(400, contract.VALIDATION, f"1 validation error detected: {message}")
 
@@ -98,11 +108,13 @@ class AliasService:
     def __init__(self, functions: FunctionDirectory) -> None:
         self._functions = functions
         self._aliases: dict[_FunctionKey, dict[str, AliasRecord]] = {}
+        self._provisioned: dict[_FunctionKey, dict[str, int]] = {}  # qualifier -> executions
         self._lock = threading.RLock()
 
     def reset(self) -> None:
         with self._lock:
             self._aliases.clear()
+            self._provisioned.clear()
 
     # -- operations, each answering (status, body) or raising ApiError -------------------------
 
@@ -184,7 +196,59 @@ class AliasService:
         self._alias_name(name)
         with self._lock:
             self._aliases.get(key, {}).pop(name, None)  # a missing alias is no error
+            self._provisioned.get(key, {}).pop(name, None)
         return 204, None
+
+    # -- provisioned concurrency, which moto does not have; configured on an alias or version ----
+
+    def put_provisioned_concurrency(
+        self, scope: Scope, function: str, qualifier: str | None, request: Mapping[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        key, arn = self._resolve(scope, function)
+        executions = request.get("ProvisionedConcurrentExecutions")
+        if not isinstance(executions, int) or isinstance(executions, bool) or executions < 1:
+            raise _validation("Value at 'provisionedConcurrentExecutions' must be at least 1")
+        with self._lock:
+            self._qualifier(key, arn, qualifier)
+            assert qualifier is not None
+            self._provisioned.setdefault(key, {})[qualifier] = executions
+        return 202, _provisioned_body(executions)
+
+    def get_provisioned_concurrency(
+        self, scope: Scope, function: str, qualifier: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        key, arn = self._resolve(scope, function)
+        with self._lock:
+            self._qualifier(key, arn, qualifier)
+            executions = self._provisioned.get(key, {}).get(qualifier or "")
+        if executions is None:
+            raise ApiError(
+                404,
+                "ProvisionedConcurrencyConfigNotFoundException",
+                f"No Provisioned Concurrency Config found for this function: {arn}:{qualifier}",
+            )
+        return 200, _provisioned_body(executions)
+
+    def delete_provisioned_concurrency(
+        self, scope: Scope, function: str, qualifier: str | None
+    ) -> tuple[int, None]:
+        key, arn = self._resolve(scope, function)
+        with self._lock:
+            self._qualifier(key, arn, qualifier)
+            self._provisioned.get(key, {}).pop(qualifier or "", None)
+        return 204, None
+
+    def _qualifier(self, key: _FunctionKey, arn: str, qualifier: str | None) -> None:
+        """An alias or a published version of the function; $LATEST cannot take a config."""
+        if not qualifier or qualifier == contract.LATEST:
+            raise _invalid("Provisioned concurrency needs an alias or a published version")
+        if qualifier in self._aliases.get(key, {}):
+            return
+        account, region, function = key
+        if not qualifier.isdigit() or not self._functions.version_config(
+            account, region, function, qualifier
+        ):
+            raise _not_found(f"Function not found: {arn}:{qualifier}")
 
     # -- direct access for seeding and out-of-band writers ---------------------------------------
 

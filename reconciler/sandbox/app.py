@@ -62,6 +62,14 @@ _LAMBDA_ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
     ),
     (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/invocations/?"), {"POST": "Invoke"}),
     (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/?"), {"GET": "GetPolicy"}),
+    (
+        re.compile(r"/2019-09-30/functions/(?P<fn>[^/]+)/provisioned-concurrency/?"),
+        {
+            "GET": "GetProvisionedConcurrencyConfig",
+            "PUT": "PutProvisionedConcurrencyConfig",
+            "DELETE": "DeleteProvisionedConcurrencyConfig",
+        },
+    ),
 ]
 
 
@@ -316,6 +324,8 @@ class SandboxApp:
             if call.operation == "DeleteAlias":
                 fn, alias = call.params["fn"], call.params["alias"]
                 return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
+            if call.operation.endswith("ProvisionedConcurrencyConfig"):
+                return self._provisioned(call)
         except ApiError as error:
             return error_reply(error)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account  # moto serves the sandbox's one account
@@ -323,6 +333,17 @@ class SandboxApp:
         if call.operation == "DeleteFunction" and reply.status < 300:
             self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
         return self.functions.observe(call, reply)
+
+    def _provisioned(self, call: Call) -> Reply:
+        fn, qualifier = call.params["fn"], call.query.get("Qualifier")
+        if call.operation.startswith("Put"):
+            request = _json_body(call.body)
+            return json_reply(
+                *self.aliases.put_provisioned_concurrency(call.scope, fn, qualifier, request)
+            )
+        if call.operation.startswith("Get"):
+            return json_reply(*self.aliases.get_provisioned_concurrency(call.scope, fn, qualifier))
+        return json_reply(*self.aliases.delete_provisioned_concurrency(call.scope, fn, qualifier))
 
     def _write_out_of_band(self, scope: Scope, write: OutOfBandWrite) -> None:
         target = Scope(scope.account, write.region or scope.region, scope.partition)

@@ -8,6 +8,7 @@ functions:
     role: payments-exec            # execution role name or ARN, created if missing
     aliases:
       - {name: live, version: 12, description: production, routing: {version: 13, weight: 0.05}}
+      - {name: warm, version: 12, provisioned_concurrency: 5}
   - name: orders
     region: us-east-1
     versions: [{}, {role: other-role}, {dead_letter: "arn:aws:sqs:us-east-1:123456789012:dlq"}]
@@ -40,6 +41,7 @@ class AliasSeed:
     version: str
     description: str = ""
     routing: dict[str, float] = field(default_factory=dict)
+    provisioned_concurrency: int = 0
 
     def to_request(self) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -121,6 +123,7 @@ def _function(data: Any, region: str, index: int) -> FunctionSeed:
                 version=str(alias["version"]),
                 description=str(alias.get("description", "")),
                 routing=weights,
+                provisioned_concurrency=int(alias.get("provisioned_concurrency", 0)),
             )
         )
     return FunctionSeed(

@@ -235,6 +235,13 @@ class Sandbox:
         for alias in function.aliases:
             try:
                 self.app.aliases.put(scope, function.name, alias.to_request())
+                if alias.provisioned_concurrency:
+                    self.app.aliases.put_provisioned_concurrency(
+                        scope,
+                        function.name,
+                        alias.name,
+                        {"ProvisionedConcurrentExecutions": alias.provisioned_concurrency},
+                    )
             except ApiError as exc:
                 raise SeedError(f"alias {function.name}:{alias.name}: {exc.message}") from None
 
