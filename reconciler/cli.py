@@ -85,6 +85,14 @@ SandboxSeedOpt = Annotated[
     typer.Option(help="With --sandbox: also seed it from this file (e.g. aliases already live)."),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="Output format.")]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        help="Only these aliases: FUNCTION:ALIAS globs, or FUNCTION globs for all its aliases "
+        "(repeatable). The rest is neither read nor touched.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class Connection:
     endpoint_url: str | None
     sandbox: bool
     sandbox_seed: Path | None
+    targets: tuple[str, ...] = ()
 
 
 def _err(message: str) -> None:
@@ -155,6 +164,7 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option(help="Exit 2 when there are changes (0 when there are none).")
     ] = False,
+    target: TargetOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -165,7 +175,9 @@ def plan(
     from reconciler import render
     from reconciler.plan import dumps_plan
 
-    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    connection = Connection(
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+    )
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
         the_plan = _make_plan(provider, loaded, connection)
@@ -196,6 +208,7 @@ def apply(
     report: Annotated[
         Path | None, typer.Option(help="Write every outcome as JSON to this file.")
     ] = None,
+    target: TargetOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -205,12 +218,15 @@ def apply(
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
     from reconciler.applier import apply as apply_plan
+    from reconciler.plan import Targets
 
-    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    connection = Connection(
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+    )
     saved = _saved_plan(paths)
     with _session(connection, [] if saved else paths) as (provider, loaded):
         if saved is not None:
-            the_plan = saved
+            the_plan = Targets(connection.targets).select(saved)
             _check_plan_accounts(the_plan, provider.caller_account())
         else:
             assert loaded is not None
@@ -238,6 +254,7 @@ def apply(
 def drift(
     paths: Paths,
     output: OutputOpt = Output.text,
+    target: TargetOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -247,7 +264,9 @@ def drift(
     """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
     from reconciler import render
 
-    connection = Connection(region, profile, endpoint_url, sandbox, sandbox_seed)
+    connection = Connection(
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+    )
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
         the_plan = _make_plan(provider, loaded, connection)
@@ -382,6 +401,7 @@ def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
 
 
 def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:
+    from reconciler.plan import Targets
     from reconciler.planner import plan as make_plan
     from reconciler.planner import resolve
     from reconciler.preflight import preflight
@@ -392,8 +412,10 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
         default_region=connection.region or provider.default_region,
         caller_account=account,
     )
+    targets = Targets(connection.targets)
+    desired = [d for d in desired if targets.function(d.target)]
     live = _read_live(provider, desired)
-    the_plan = make_plan(desired, live, manifests_digest=loaded.digest)
+    the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
     problems = preflight(the_plan, desired, provider)
     if problems:
         raise PreflightError(problems)

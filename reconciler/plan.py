@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -88,6 +89,44 @@ class Plan:
 
     def stamped(self, created_at: str) -> Plan:
         return replace(self, created_at=created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """``--target`` globs. ``NAME:ALIAS`` (or a full address) selects aliases; a glob without
+    ``:`` selects every alias of the functions it matches. No globs select everything."""
+
+    patterns: tuple[str, ...] = ()
+
+    def function(self, target: FunctionTarget) -> bool:
+        """True if some alias of this function may be selected, so it must be read."""
+        return not self.patterns or any(
+            _matches(target, p.rpartition(":")[0] or p) for p in self.patterns
+        )
+
+    def alias(self, target: FunctionTarget, alias: str) -> bool:
+        return not self.patterns or any(
+            fnmatch.fnmatchcase(f"{target.name}:{alias}", p)
+            or fnmatch.fnmatchcase(target.alias_address(alias), p)
+            if ":" in p
+            else _matches(target, p)
+            for p in self.patterns
+        )
+
+    def select(self, plan: Plan) -> Plan:
+        """Only what the globs select; the rest is neither planned nor touched."""
+        if not self.patterns:
+            return plan
+        return replace(
+            plan,
+            changes=tuple(c for c in plan.changes if self.alias(c.target, c.alias)),
+            unmanaged=tuple((t, a) for t, a in plan.unmanaged if self.alias(t, a.name)),
+            missing_functions=tuple(t for t in plan.missing_functions if self.function(t)),
+        )
+
+
+def _matches(target: FunctionTarget, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(target.name, pattern) or fnmatch.fnmatchcase(target.address, pattern)
 
 
 # -- the saved-plan format ---------------------------------------------------------------------

@@ -393,3 +393,45 @@ def test_apply_asks_on_a_terminal(
     assert "Apply these changes? [y/N]" in output
     assert result == code
     assert sandbox.stats()["writes"] == writes
+
+
+def test_target_limits_what_is_read_planned_and_applied(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.seed({"region": REGION, "functions": [{"name": "billing", "versions": 1}]})
+    (estate / "billing.yaml").write_text(
+        "function: billing\nregion: eu-west-1\naliases:\n  - {name: live, version: 1}\n",
+        encoding="utf-8",
+    )
+    sandbox.reset_stats()
+    code, out, _ = run(sandbox, capsys, "plan", str(estate), "--target", "orders:live")
+    assert code == 0
+    assert "orders:live" in out
+    assert "orders:beta" not in out
+    assert "billing" not in out
+    assert "hand-made" not in out
+    assert sandbox.stats()["calls"]["ListAliases"] == 1  # billing was not even read
+    code, out, _ = run(
+        sandbox, capsys, "apply", str(estate), "--auto-approve", "--target", "billing"
+    )
+    assert code == 0
+    assert "created  123456789012/eu-west-1/billing:live" in out
+    assert "orders" not in out
+    assert revisions(sandbox).keys() == {"hand-made", "live"}  # orders:beta was not created
+    assert (
+        make_client(sandbox).get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+    )
+
+
+def test_target_on_a_saved_plan(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    run(sandbox, capsys, "plan", str(estate), "--out", str(saved))
+    code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve", "--target", "*:beta")
+    assert code == 0
+    assert "created  123456789012/eu-west-1/orders:beta" in out
+    assert "orders:live" not in out
+    assert (
+        make_client(sandbox).get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+    )

@@ -9,7 +9,7 @@ import pytest
 from reconciler.errors import ManifestError
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route
 from reconciler.manifests import load_manifests
-from reconciler.plan import Action, FieldDiff, dumps_plan, loads_plan
+from reconciler.plan import Action, FieldDiff, Targets, dumps_plan, loads_plan
 from reconciler.planner import DesiredFunction, plan, resolve
 
 T = FunctionTarget("123456789012", "eu-west-1", "payments-api")
@@ -242,3 +242,32 @@ def test_resolve_refuses_another_account_and_a_missing_region(tmp_path: Path) ->
     messages = [p.message for p in excinfo.value.problems]
     assert any("210987654321" in m and "123456789012" in m for m in messages)
     assert any("no Region for b" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "selected"),
+    [
+        ((), ["orders:beta", "orders:live", "payments-api:live"]),
+        (("orders:live",), ["orders:live"]),
+        (("*:live",), ["orders:live", "payments-api:live"]),
+        (("orders",), ["orders:beta", "orders:live"]),
+        (("pay*",), ["payments-api:live"]),
+        (("123456789012/eu-west-1/orders:b*",), ["orders:beta"]),
+        (("orders:live", "payments-api"), ["orders:live", "payments-api:live"]),
+        (("nothing*",), []),
+    ],
+)
+def test_targets_select_aliases_and_functions(
+    patterns: tuple[str, ...], selected: list[str]
+) -> None:
+    orders = FunctionTarget("123456789012", "eu-west-1", "orders")
+    functions = [
+        DesiredFunction(orders, (want("live", "2"), want("beta", "1"))),
+        DesiredFunction(T, (want("live", "3"),)),
+    ]
+    state = {orders: LiveFunction(orders, ()), T: LiveFunction(T, ())}
+    targets = Targets(patterns)
+    result = targets.select(plan(functions, state))
+    assert [f"{c.target.name}:{c.alias}" for c in result.changes] == selected
+    read = [d.target.name for d in functions if targets.function(d.target)]
+    assert set(read) >= {s.split(":")[0] for s in selected}
