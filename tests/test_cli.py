@@ -6,8 +6,10 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -435,3 +437,47 @@ def test_target_on_a_saved_plan(
     assert (
         make_client(sandbox).get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
     )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_apply_finishes_the_call_in_flight_reports_and_converges_on_rerun(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], signum: int
+) -> None:
+    sandbox.seed({"region": REGION, "functions": [{"name": "orders", "versions": 1}]})
+    names = [f"alias-{i:02d}" for i in range(12)]
+    (tmp_path / "orders.yaml").write_text(
+        "function: orders\nregion: eu-west-1\naliases:\n"
+        + "".join(f"  - {{name: {n}, version: 1}}\n" for n in names),
+        encoding="utf-8",
+    )
+    sandbox.set_latency(150)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            str(tmp_path),
+            "--auto-approve",
+            "--endpoint-url",
+            sandbox.url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while sandbox.stats()["calls"].get("CreateAlias", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Stopping after the call in flight" in err
+    created = out.count("created  ")
+    assert 2 <= created < len(names)
+    assert out.count("skipped  ") == len(names) - created
+    assert "Interrupted: the aliases marked skipped were not attempted; apply again." in out
+    assert len(revisions(sandbox)) == created  # every call that started was finished and reported
+    sandbox.set_latency(0)
+    assert main(["apply", str(tmp_path), "--auto-approve", "--endpoint-url", sandbox.url]) == 0
+    assert sorted(revisions(sandbox)) == names
