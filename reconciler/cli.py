@@ -279,6 +279,80 @@ def drift(
     return EXIT_CHANGES if render.drifted(the_plan) else EXIT_OK
 
 
+@app.command("import")
+def import_(
+    out_dir: Annotated[Path, typer.Option(help="Directory to write the manifests into.")],
+    function: Annotated[
+        list[str] | None,
+        typer.Option(help="Function name or ARN to import (repeatable)."),
+    ] = None,
+    all_functions: Annotated[
+        bool, typer.Option("--all", help="Import every function of the Region.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite manifests that exist.")] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> int:
+    """Write one manifest per function from its live aliases: adopt an existing estate."""
+    from reconciler.contract import parse_function_name
+    from reconciler.importer import SCHEMA_FILE, manifest_text
+    from reconciler.live import FunctionTarget
+    from reconciler.providers.aws_lambda import AwsLambdaProvider
+    from reconciler.spec import manifest_schema
+
+    if bool(function) == all_functions:
+        raise InputError("name the functions to import with --function, or pass --all")
+    provider = AwsLambdaProvider(region=region, profile=profile, endpoint_url=endpoint_url)
+    account = provider.caller_account()
+    default_region = region or provider.default_region
+    if default_region is None:
+        raise InputError("no Region: pass --region or set AWS_REGION")
+    refs = []
+    for name in function or []:
+        try:
+            refs.append(parse_function_name(name))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    if all_functions:
+        refs = [parse_function_name(n) for n in provider.list_functions(default_region)]
+    targets = [
+        FunctionTarget(ref.account or account, ref.region or default_region, ref.name)
+        for ref in refs
+    ]
+    files = {t: out_dir / f"{t.name}.yaml" for t in targets}
+    existing = sorted(str(p) for p in files.values() if p.exists())
+    if existing and not force:
+        raise InputError(
+            f"these manifests exist already: {', '.join(existing)}. Nothing was written; "
+            "pass --force to overwrite them"
+        )
+    written, skipped, missing = [], [], []
+    texts: dict[FunctionTarget, tuple[str, int]] = {}
+    for target in targets:
+        live = provider.read_function(target)
+        if not live.exists:
+            missing.append(target.address)
+        elif not live.aliases:
+            skipped.append(target.address)
+        else:
+            texts[target] = (manifest_text(target, live.aliases), len(live.aliases))
+    if missing:
+        raise InputError(f"functions not found: {', '.join(missing)}. Nothing was written.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    schema_file = out_dir / SCHEMA_FILE
+    if texts and not schema_file.exists():
+        schema_file.write_text(json.dumps(manifest_schema(), indent=2) + "\n", encoding="utf-8")
+    for target, (text, aliases) in texts.items():
+        files[target].write_text(text, encoding="utf-8")
+        written.append(str(files[target]))
+        print(f"wrote {files[target]} ({aliases} alias{'es' * (aliases != 1)})")
+    for address in skipped:
+        _err(f"skipped {address}: it has no aliases")
+    print(f"Imported {len(written)} of {len(targets)} functions into {out_dir}.")
+    return EXIT_OK
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,

@@ -36,6 +36,7 @@ from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunctio
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "caller_account": ("sts:GetCallerIdentity",),
     "read_function": ("lambda:ListAliases",),
+    "list_functions": ("lambda:ListFunctions",),
     "get_alias": ("lambda:GetAlias",),
     "version_info": ("lambda:GetFunction",),
     "provisioned_concurrency": ("lambda:GetProvisionedConcurrencyConfig",),
@@ -158,6 +159,15 @@ class AwsLambdaProvider:
         except NotFoundError:
             return LiveFunction(target, (), exists=False)
         return LiveFunction(target, tuple(sorted(aliases, key=lambda a: a.name)))
+
+    def list_functions(self, region: str) -> list[str]:
+        """The names of every function in the Region, sorted (ListFunctions, paginated)."""
+        paginator = self.client("lambda", region).get_paginator("list_functions")
+        names: list[str] = []
+        with _mapped(f"listing the functions in {region}"):
+            for page in paginator.paginate():
+                names.extend(f["FunctionName"] for f in page.get("Functions", []))
+        return sorted(names)
 
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
         try:
