@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reconciler import __version__
+from reconciler.budget import CONTROL_PLANE_RATE
 from reconciler.errors import (
     InputError,
     ManifestError,
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PROGRESS_THRESHOLD = 25  # functions; fewer are read too quickly for a progress bar to help
+READERS_PER_REGION = 8  # enough to keep 15 requests/s flowing at half a second of latency
+MAX_READERS = 32
 
 app = typer.Typer(
     name="reconcile",
@@ -85,6 +88,15 @@ SandboxSeedOpt = Annotated[
     typer.Option(help="With --sandbox: also seed it from this file (e.g. aliases already live)."),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="Output format.")]
+RateOpt = Annotated[
+    float,
+    typer.Option(
+        envvar="RECONCILE_RATE",
+        min=0.1,
+        help="Control-plane requests per second per account and Region. AWS allows 15 in all, "
+        "shared with everything else in the account: lower it when others need some.",
+    ),
+]
 TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -103,6 +115,7 @@ class Connection:
     sandbox: bool
     sandbox_seed: Path | None
     targets: tuple[str, ...] = ()
+    rate: float = CONTROL_PLANE_RATE
 
 
 def _err(message: str) -> None:
@@ -170,13 +183,14 @@ def plan(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
+    rate: RateOpt = CONTROL_PLANE_RATE,
 ) -> int:
     """Show what apply would change. Reads only; writes nothing."""
     from reconciler import render
     from reconciler.plan import dumps_plan
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
@@ -214,6 +228,7 @@ def apply(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
+    rate: RateOpt = CONTROL_PLANE_RATE,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
@@ -221,7 +236,7 @@ def apply(
     from reconciler.plan import Targets
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
     saved = _saved_plan(paths)
     with _session(connection, [] if saved else paths) as (provider, loaded):
@@ -260,12 +275,13 @@ def drift(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
+    rate: RateOpt = CONTROL_PLANE_RATE,
 ) -> int:
     """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
     from reconciler import render
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ())
+        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
@@ -293,6 +309,7 @@ def import_(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
+    rate: RateOpt = CONTROL_PLANE_RATE,
 ) -> int:
     """Write one manifest per function from its live aliases: adopt an existing estate."""
     from reconciler.contract import parse_function_name
@@ -303,7 +320,9 @@ def import_(
 
     if bool(function) == all_functions:
         raise InputError("name the functions to import with --function, or pass --all")
-    provider = AwsLambdaProvider(region=region, profile=profile, endpoint_url=endpoint_url)
+    provider = AwsLambdaProvider(
+        region=region, profile=profile, endpoint_url=endpoint_url, rate=rate
+    )
     account = provider.caller_account()
     default_region = region or provider.default_region
     if default_region is None:
@@ -415,6 +434,7 @@ def _session(
                 region=connection.region,
                 profile=connection.profile,
                 endpoint_url=connection.endpoint_url,
+                rate=connection.rate,
             ),
             loaded,
         )
@@ -435,6 +455,7 @@ def _session(
                 region=region,
                 endpoint_url=server.url,
                 credentials={"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"},
+                rate=connection.rate,
             ),
             loaded,
         )
@@ -499,19 +520,43 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
 def _read_live(
     provider: AwsLambdaProvider, desired: Sequence[DesiredFunction]
 ) -> dict[FunctionTarget, LiveFunction]:
+    """One ListAliases per function, concurrently; the provider's budgets pace the calls."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     targets = [d.target for d in desired]
-    if len(targets) < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return {t: provider.read_function(t) for t in targets}
+    groups = {(t.account, t.region) for t in targets}
+    workers = max(1, min(MAX_READERS, READERS_PER_REGION * len(groups), len(targets)))
+    live: dict[FunctionTarget, LiveFunction] = {}
+    with (
+        ThreadPoolExecutor(workers, thread_name_prefix="reader") as pool,
+        _progress("Reading aliases", len(targets)) as advance,
+    ):
+        futures = [pool.submit(provider.read_function, t) for t in targets]
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                live[result.target] = result
+                advance()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return live
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for long reads on a terminal (or with RECONCILE_PROGRESS=1)."""
+    forced = os.environ.get("RECONCILE_PROGRESS") == "1"
+    if total < PROGRESS_THRESHOLD or not (forced or sys.stderr.isatty()):
+        yield lambda: None
+        return
     from rich.console import Console
     from rich.progress import Progress
 
-    live = {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("Reading aliases", total=len(targets))
-        for target in targets:
-            live[target] = provider.read_function(target)
-            progress.advance(task)
-    return live
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
 
 
 def _refuse_missing_functions(the_plan: Plan) -> None:

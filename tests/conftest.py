@@ -27,6 +27,8 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("NO_COLOR", "1")
+    # The sandbox has no quotas unless a test switches them on; tests of pacing set their own.
+    monkeypatch.setenv("RECONCILE_RATE", "1000")
 
 
 @pytest.fixture(scope="session")

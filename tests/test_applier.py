@@ -175,6 +175,7 @@ def aws(sandbox: Sandbox) -> AwsLambdaProvider:
         region=REGION,
         endpoint_url=sandbox.url,
         credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        rate=1000,
     )
 
 

@@ -12,7 +12,7 @@ from reconciler.manifests import load_manifests
 from reconciler.sandbox import Sandbox
 from tests.conftest import REGION
 
-AWKWARD = [
+AWKWARD: list[dict[str, Any]] = [
     {
         "name": "live",
         "version": 12,

@@ -76,6 +76,7 @@ def start(sandbox: Sandbox, live: list[DesiredAlias]) -> AwsLambdaProvider:
         region=REGION,
         endpoint_url=sandbox.url,
         credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        rate=1000,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox.realism import TokenBucket, is_read
+from reconciler.sandbox.realism import is_read
 from tests.conftest import make_client
 
 FN = "orders"
@@ -32,15 +32,6 @@ def admin(sandbox: Sandbox, method: str, route: str, body: Any = None) -> Any:
     request = urllib.request.Request(f"{sandbox.url}/_sandbox/{route}", data=data, method=method)
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
-
-
-def test_token_bucket_refills_at_its_rate() -> None:
-    now = [0.0]
-    bucket = TokenBucket(2.0, clock=lambda: now[0])
-    assert [bucket.take(), bucket.take()] == [0.0, 0.0]
-    assert bucket.take() == pytest.approx(0.5)
-    now[0] += 0.5
-    assert bucket.take() == 0.0
 
 
 def test_a_burst_over_the_quota_is_throttled_and_botocore_retries_succeed(sandbox: Sandbox) -> None:

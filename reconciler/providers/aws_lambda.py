@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from reconciler.budget import CONTROL_PLANE_RATE, GET_FUNCTION_RATE, TokenBucket
 from reconciler.errors import (
     AccessDeniedError,
     ConflictError,
@@ -107,7 +109,11 @@ class AwsLambdaProvider:
         endpoint_url: str | None = None,
         credentials: dict[str, str] | None = None,
         max_attempts: int = 5,
+        rate: float = CONTROL_PLANE_RATE,
+        get_function_rate: float = GET_FUNCTION_RATE,
     ) -> None:
+        """``rate``: control-plane requests per second this provider allows itself per Region
+        (AWS's budget is 15, shared with everything in the account); GetFunction has its own."""
         with _mapped("reading the AWS configuration"):
             self._session = boto3.Session(
                 profile_name=profile, region_name=region, **(credentials or {})
@@ -120,6 +126,8 @@ class AwsLambdaProvider:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._account: str | None = None
+        self._rates = {"GetFunction": get_function_rate, "*": rate}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     @property
     def default_region(self) -> str | None:
@@ -131,13 +139,52 @@ class AwsLambdaProvider:
         with self._lock:
             if key not in self._clients:
                 with _mapped(f"creating the {service} client"):
-                    self._clients[key] = self._session.client(
+                    client = self._session.client(
                         service,
                         region_name=region or self.default_region or "us-east-1",
                         endpoint_url=self._endpoint_url,
                         config=self._config,
                     )
+                if service == "lambda":
+                    events = client.meta.events
+                    events.register(
+                        "before-send.lambda", partial(self._pace, client.meta.region_name)
+                    )
+                    events.register(
+                        "needs-retry.lambda", partial(self._observe, client.meta.region_name)
+                    )
+                self._clients[key] = client
             return self._clients[key]
+
+    def bucket(self, region: str, operation: str) -> TokenBucket:
+        """The budget an operation draws on in a Region: GetFunction's own, or the shared one."""
+        name = operation if operation in self._rates else "*"
+        with self._lock:
+            if (region, name) not in self._buckets:
+                # A burst of one: requests are spaced evenly, so the budget is never exceeded.
+                self._buckets[(region, name)] = TokenBucket(self._rates[name], burst=1.0)
+            return self._buckets[(region, name)]
+
+    def _pace(self, region: str, event_name: str, **_: Any) -> None:
+        """Before every attempt, retries included: wait for this Region's budget."""
+        self.bucket(region, event_name.rpartition(".")[2]).acquire()
+
+    def _observe(
+        self, region: str, event_name: str, response: tuple[Any, dict[str, Any]] | None, **_: Any
+    ) -> None:
+        """After every attempt: a 429 slows the budget down (botocore retries the call itself)."""
+        if response is None:
+            return
+        http, parsed = response
+        bucket = self.bucket(region, event_name.rpartition(".")[2])
+        if parsed.get("Error", {}).get("Code") in (
+            "TooManyRequestsException",
+            "ThrottlingException",
+        ):
+            hint = parsed.get("retryAfterSeconds") or http.headers.get("Retry-After") or 1
+            bucket.slow_down(float(hint))
+        elif http.status_code < 400:
+            bucket.recover()
 
     def caller_account(self) -> str:
         """The account of the credentials in use (STS GetCallerIdentity, asked once)."""

@@ -11,14 +11,20 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from reconciler.budget import CONTROL_PLANE_RATE, GET_FUNCTION_RATE, TokenBucket
+
 # AWS's numbers, per account and Region: GetFunction and GetPolicy have their own budgets, every
 # other control-plane call shares one.
-AWS_QUOTAS: dict[str, float] = {"GetFunction": 100.0, "GetPolicy": 15.0, "*": 15.0}
+AWS_QUOTAS: dict[str, float] = {
+    "GetFunction": GET_FUNCTION_RATE,
+    "GetPolicy": CONTROL_PLANE_RATE,
+    "*": CONTROL_PLANE_RATE,
+}
 
 LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 
@@ -26,28 +32,6 @@ LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStrea
 def is_read(operation: str) -> bool:
     """Reads by name, whatever the service: ``GetAlias``, ``sts:GetCallerIdentity``."""
     return operation.rpartition(":")[2].startswith(("Get", "List", "Describe"))
-
-
-class TokenBucket:
-    """A bucket of ``rate`` tokens a second holding at most ``rate`` (one second of burst)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self._clock = clock
-        self._tokens = rate
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> float:
-        """Take a token; 0.0 if one was there, else the seconds until one will be."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.rate, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return 0.0
-            return (1.0 - self._tokens) / self.rate
 
 
 class FaultKind(str, Enum):
