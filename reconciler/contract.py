@@ -5,6 +5,7 @@ Manifest validation and the sandbox both read these, so a plan never holds what 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ class FunctionRef:
     qualifier: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_function_name(text: str) -> FunctionRef:
     """Split a FunctionName as the service accepts it; ``ValueError`` says why it is not one."""
     match = _FUNCTION_RE.fullmatch(text)

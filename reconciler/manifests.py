@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import ValidationError
 
 from reconciler import contract
+from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.spec import FunctionSpec
 
@@ -28,6 +29,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MANIFEST_PATTERNS = ("*.yaml", "*.yml")
 _STR = "tag:yaml.org,2002:str"
+_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})
 _PLAIN_TAGS = {
     _STR,
     "tag:yaml.org,2002:int",
@@ -41,9 +43,8 @@ _SCALARS = yaml.constructor.SafeConstructor()
 Loc = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where something was written."""
+class Source(NamedTuple):
+    """Where something was written (a tuple: there is one per alias, so it must be cheap)."""
 
     path: str
     line: int
@@ -90,9 +91,9 @@ class _Document:
 
 
 class _Refused(Exception):
-    def __init__(self, node: yaml.Node, message: str) -> None:
+    def __init__(self, event: yaml.Event, message: str) -> None:
         super().__init__(message)
-        self.node = node
+        self.event = event
         self.message = message
 
 
@@ -118,10 +119,12 @@ def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem
     return unique, problems
 
 
+@without_cyclic_gc
 def load_manifests(paths: Sequence[Path], default_region: str | None = None) -> ManifestSet:
     """Load and validate every manifest; ``ManifestError`` carries every problem of every file."""
     files, problems = find_manifest_files(paths)
     manifests: list[Manifest] = []
+    plain: dict[str, Any] = {}
     digest = hashlib.sha256()
     for file in files:
         try:
@@ -130,7 +133,7 @@ def load_manifests(paths: Sequence[Path], default_region: str | None = None) -> 
             problems.append(Problem(str(file), 0, 0, f"cannot read: {exc.strerror}"))
             continue
         digest.update(str(file).encode() + b"\0" + hashlib.sha256(raw).digest())
-        loaded, found = _load_file(str(file), raw)
+        loaded, found = _load_file(str(file), raw, plain)
         manifests.extend(loaded)
         problems.extend(found)
     problems.extend(_duplicate_functions(manifests, default_region))
@@ -139,28 +142,36 @@ def load_manifests(paths: Sequence[Path], default_region: str | None = None) -> 
     return ManifestSet(tuple(manifests), tuple(str(f) for f in files), digest.hexdigest())
 
 
-def _load_file(path: str, raw: bytes) -> tuple[list[Manifest], list[Problem]]:
+def _load_file(
+    path: str, raw: bytes, plain: dict[str, Any]
+) -> tuple[list[Manifest], list[Problem]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return [], [Problem(path, line, column, "not UTF-8 text; save the file as UTF-8")]
+    manifests, problems, exact = _load_text(path, text, track=False, plain=plain)
+    if not exact:  # rare: read the file again, keeping every position, to place each problem
+        manifests, problems, _ = _load_text(path, text, track=True, plain=plain)
+    return manifests, problems
+
+
+def _load_text(
+    path: str, text: str, *, track: bool, plain: dict[str, Any]
+) -> tuple[list[Manifest], list[Problem], bool]:
+    """Manifests and problems of one file, and whether every problem's position is exact."""
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    exact = True
     try:
-        for node in yaml.compose_all(text, Loader=_Loader):
-            if node is None:
-                continue
-            document = _Document(path)
-            try:
-                data = _build(node, (), document, set())
-            except _Refused as refused:
-                mark = refused.node.start_mark
-                problems.append(Problem(path, mark.line + 1, mark.column + 1, refused.message))
+        for data, document, refused in _documents(path, text, track=track, plain=plain):
+            if refused is not None:
+                problems.append(refused)
                 continue
             manifest, found = _validate(data, document)
             problems.extend(found)
+            exact = exact and (track or not found)
             if manifest is not None:
                 manifests.append(manifest)
     except yaml.MarkedYAMLError as exc:
@@ -169,45 +180,147 @@ def _load_file(path: str, raw: bytes) -> tuple[list[Manifest], list[Problem]]:
         problems.append(Problem(path, line, column, f"not valid YAML: {exc.problem or exc}"))
     except yaml.YAMLError as exc:
         problems.append(Problem(path, 1, 1, f"not valid YAML: {exc}"))
-    return manifests, problems
+    return manifests, problems, exact
 
 
-def _build(node: yaml.Node, loc: Loc, document: _Document, seen: set[int]) -> Any:
-    """Plain data from a node, remembering each node's position; refuses aliases and odd tags."""
-    if id(node) in seen:
-        raise _Refused(
-            node, "YAML anchors and aliases (&name, *name) are not allowed; write it out"
-        )
-    seen.add(id(node))
-    # An entry of a mapping is where its key is written; that was recorded before we got here.
-    document.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        data: dict[str, Any] = {}
-        first: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Refused(key_node, "YAML merge keys (<<) are not allowed; write it out")
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
-                raise _Refused(key_node, "keys must be plain text")
-            key = str(key_node.value)
-            if key in first:
-                line = first[key].start_mark.line + 1
-                raise _Refused(key_node, f"duplicate key {key!r} (first written on line {line})")
-            first[key] = key_node
-            mark = key_node.start_mark
-            document.marks[(*loc, key)] = (mark.line + 1, mark.column + 1)
-            data[key] = _build(value_node, (*loc, key), document, seen)
-        return data
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), document, seen) for i, item in enumerate(node.value)]
-    if node.tag not in _PLAIN_TAGS:
-        raise _Refused(node, f"YAML tag {node.tag!r} is not allowed in a manifest")
-    if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
-        return str(node.value)
+_NO_KEY = object()
+
+
+def _documents(
+    path: str, text: str, *, track: bool, plain: dict[str, Any]
+) -> Iterator[tuple[Any, _Document, Problem | None]]:
+    """Plain data for each YAML document, built from the C parser's events.
+
+    Every mapping and list remembers where it starts; with ``track``, every key does too (only
+    needed to place a validation problem exactly). A document with an alias, a duplicate key, a
+    merge key or an unusual tag yields that problem instead of data. ``plain`` remembers plain
+    scalars already resolved: most repeat (versions, Regions, alias names).
+    """
+    document = _Document(path)
+    stack: list[list[Any]] = []  # [container, loc, pending key, {key: line}]
+    root: Any = None
+    refused: Problem | None = None
+    events: Iterator[Any] = yaml.parse(text, Loader=_Loader)  # Any: attributes differ by kind
+    for event in events:
+        kind = event.__class__
+        if refused is not None:
+            if kind is yaml.DocumentEndEvent:
+                yield None, document, refused
+                refused = None
+            continue
+        try:
+            if kind is yaml.ScalarEvent:
+                value: Any = plain.get(event.value, _NO_KEY) if event.implicit[0] else _NO_KEY
+                if value is _NO_KEY:  # not a plain scalar seen before
+                    value = _scalar(event, plain)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                _check_tag(event, _MAP if kind is yaml.MappingStartEvent else _SEQ)
+                loc = _child_loc(stack)
+                document.marks.setdefault(loc, _at(event))
+                container: Any = {} if kind is yaml.MappingStartEvent else []
+                stack.append([container, loc, _NO_KEY, {}])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                raise _Refused(event, _ANCHORS)
+            elif kind is yaml.DocumentStartEvent:
+                document, stack, root = _Document(path), [], None
+                continue
+            elif kind is yaml.DocumentEndEvent:
+                if root is not None:
+                    yield root, document, None
+                continue
+            else:
+                continue
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            container = frame[0]
+            if container.__class__ is list:
+                if track:
+                    document.marks.setdefault((*frame[1], len(container)), _at(event))
+                container.append(value)
+            elif frame[2] is _NO_KEY:
+                _key(event, value, frame, document, track)
+            else:
+                container[frame[2]] = value
+                frame[2] = _NO_KEY
+        except _Refused as problem:
+            refused = Problem(path, *_at(problem.event), problem.message)
+
+
+def _child_loc(stack: list[list[Any]]) -> Loc:
+    if not stack:
+        return ()
+    container, loc, key = stack[-1][:3]
+    return (*loc, len(container) if container.__class__ is list else key)
+
+
+def _at(event: yaml.Event) -> tuple[int, int]:
+    """An event's line and column, counted from 1."""
+    mark = event.start_mark
+    return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
+
+
+def _key(event: Any, key: Any, frame: list[Any], document: _Document, track: bool) -> None:
+    if event.__class__ is not yaml.ScalarEvent or not isinstance(key, str):
+        raise _Refused(event, "keys must be plain text")
+    if key == "<<" and event.implicit[0]:
+        raise _Refused(event, "YAML merge keys (<<) are not allowed; write it out")
+    lines = frame[3]
+    line, column = _at(event)
+    if key in lines:
+        raise _Refused(event, f"duplicate key {key!r} (first written on line {lines[key]})")
+    lines[key] = line
+    frame[2] = key
+    if track:
+        document.marks[(*frame[1], key)] = (line, column)
+
+
+_ANCHORS = "YAML anchors and aliases (&name, *name) are not allowed; write it out"
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _check_tag(event: yaml.CollectionStartEvent, allowed: str) -> None:
+    if event.tag not in (None, "!", allowed):
+        raise _Refused(event, f"YAML tag {event.tag!r} is not allowed in a manifest")
+
+
+def _scalar(event: yaml.ScalarEvent, plain: dict[str, Any]) -> Any:
+    """A scalar's value, typed as PyYAML's safe loader types it, except that dates stay text."""
+    value: str = event.value
+    tag = event.tag
+    if tag is None or tag == "!":
+        if not event.implicit[0]:  # quoted: always text
+            return value
+        first = value[:1]
+        for resolved, pattern in (*_RESOLVERS.get(first, ()), *_RESOLVERS.get(None, ())):
+            if pattern.match(value):
+                tag = resolved
+                break
+        else:
+            tag = _STR
+        typed = _typed(event, tag, value)
+        if len(value) <= 64:
+            plain[value] = typed
+        return typed
+    if tag not in _PLAIN_TAGS:
+        raise _Refused(event, f"YAML tag {tag!r} is not allowed in a manifest")
+    return _typed(event, tag, value)
+
+
+def _typed(event: yaml.Event, tag: str, value: str) -> Any:
+    if tag in _TEXT_TAGS:
+        return value
+    if tag == "tag:yaml.org,2002:merge":
+        raise _Refused(event, "YAML merge keys (<<) are not allowed; write it out")
     try:
-        return _SCALARS.construct_object(node)
+        return _SCALARS.construct_object(yaml.ScalarNode(tag, value))
     except yaml.constructor.ConstructorError as exc:
-        raise _Refused(node, str(exc.problem)) from None
+        raise _Refused(event, str(exc.problem)) from None
 
 
 def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Problem]]:

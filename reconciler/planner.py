@@ -10,6 +10,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler import contract
+from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.live import (
     WEIGHT_TOLERANCE,
@@ -60,6 +61,7 @@ class DesiredFunction:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.keep)
 
 
+@without_cyclic_gc
 def resolve(
     manifests: Sequence[Manifest], *, default_region: str | None, caller_account: str
 ) -> list[DesiredFunction]:
@@ -102,6 +104,7 @@ def resolve(
     return resolved
 
 
+@without_cyclic_gc
 def plan(
     desired: Sequence[DesiredFunction],
     live: Mapping[FunctionTarget, LiveFunction],
@@ -156,20 +159,24 @@ def _compare(target: FunctionTarget, before: LiveAlias | None, after: DesiredAli
 
 
 def field_diffs(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldDiff, ...]:
-    """Each leaf that differs, as a dotted path; weights within the tolerance are equal."""
-    tree = DeepDiff(before, after, view="tree", math_epsilon=WEIGHT_TOLERANCE)
-    diffs = [
-        FieldDiff(
-            ".".join(str(part) for part in level.path(output_format="list")),
-            _plain(level.t1),
-            _plain(level.t2),
-        )
-        for levels in tree.values()
-        for level in levels
-    ]
+    """Each managed field that differs; inside nested fields (routing), each leaf, by deepdiff,
+    with weights within the tolerance equal."""
+    diffs: list[FieldDiff] = []
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            tree = DeepDiff(old, new, view="tree", math_epsilon=WEIGHT_TOLERANCE)
+            diffs.extend(
+                FieldDiff(
+                    ".".join([name, *(str(p) for p in level.path(output_format="list"))]),
+                    level.t1,
+                    level.t2,
+                )
+                for levels in tree.values()
+                for level in levels
+            )
+        else:
+            diffs.append(FieldDiff(name, old, new))
     return tuple(sorted(diffs, key=lambda d: d.field))
-
-
-def _plain(value: Any) -> Any:
-    """deepdiff marks a missing side with its NotPresent; a plan holds None there."""
-    return value if isinstance(value, str | int | float | dict | type(None)) else None

@@ -242,7 +242,7 @@ MALFORMED: list[tuple[str, dict[str, str | bytes], str, int, str]] = [
         "anchors",
         {"m.yaml": "function: f\naliases:\n  - &a {name: live, version: 1}\n  - *a\n"},
         "m.yaml",
-        3,
+        4,
         "anchors and aliases",
     ),
     ("not-utf8", {"m.yaml": b"function: caf\xe9\naliases: []\n"}, "m.yaml", 1, "not UTF-8"),
