@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Benchmarks: planning at the API budget against its peers, the local CPU path, and startup.
+
+    python tests/benchmarks/run.py [--quick] [--json]
+
+- network: one plan of an estate against the sandbox with AWS's quotas and a realistic latency
+  switched on, for the reconciler and for the ways people do it without it. The floor is one
+  ListAliases per function at the budget: functions / rate seconds.
+- cpu: load + validate + plan of a large estate against an in-memory live snapshot, and the same
+  done naively (pure-Python YAML loader, deepdiff on every alias). Each runs in its own process, so
+  its peak memory is its own.
+- startup: `reconcile --help`, `reconcile validate manifests/`, and validate against the bare C YAML
+  parse of the same large estate.
+
+Prints a table; with --json the last line is one JSON object. Figures, never assertions: timings on
+shared machines are noisy, so nothing here fails because something was slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+ALIASES_PER_FUNCTION = 3
+
+
+@dataclass(frozen=True)
+class Scale:
+    functions: int  # network estate
+    rate_factor: float  # quotas (and the reconciler's --rate) multiplied by this
+    latency_ms: float
+    cpu_functions: int  # cpu estate, 5 aliases each
+
+
+FULL = Scale(functions=300, rate_factor=1.0, latency_ms=50, cpu_functions=20_000)
+# Quick: the rate four times higher and latency four times lower keep every ratio of the full run.
+QUICK = Scale(functions=60, rate_factor=4.0, latency_ms=12.5, cpu_functions=4_000)
+
+
+# -- network -------------------------------------------------------------------------------------
+
+
+def network(scale: Scale) -> dict[str, Any]:
+    import boto3  # imported before any peer is timed: they share this process
+
+    import reconciler.cli
+    import reconciler.planner
+    from reconciler.sandbox import Sandbox
+
+    del boto3, reconciler
+
+    rate = 15.0 * scale.rate_factor
+    names = [f"service-{i:04d}" for i in range(scale.functions)]
+    with Sandbox(region=REGION) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        sandbox.seed(
+            {
+                "region": REGION,
+                "functions": [
+                    {
+                        "name": name,
+                        "versions": 2,
+                        "aliases": [
+                            {"name": alias, "version": 1 + i % 2}
+                            for i, alias in enumerate(
+                                ["live", "beta", "dev"][:ALIASES_PER_FUNCTION]
+                            )
+                        ],
+                    }
+                    for name in names
+                ],
+            }
+        )
+        manifests = Path(tmp)
+        for name in names:
+            aliases = "".join(
+                f"  - {{name: {alias}, version: {1 + i % 2}}}\n"
+                for i, alias in enumerate(["live", "beta", "dev"][:ALIASES_PER_FUNCTION])
+            )
+            (manifests / f"{name}.yaml").write_text(
+                f"function: {name}\nregion: {REGION}\naliases:\n{aliases}", encoding="utf-8"
+            )
+        env = {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": sandbox.url,
+        }
+        os.environ.update(env)
+        peers: dict[str, Callable[[], int]] = {
+            "reconciler": lambda: _reconciler_plan(manifests, rate),
+            "naive_boto3": lambda: _naive_boto3(names),
+            "awscli_loop": lambda: _awscli_loop(names, env),
+            "terraform_pattern": lambda: _terraform_pattern(names),
+        }
+        results: dict[str, Any] = {
+            "functions": scale.functions,
+            "aliases": scale.functions * ALIASES_PER_FUNCTION,
+            "rate": rate,
+            "latency_ms": scale.latency_ms,
+            "floor_s": round(scale.functions / rate, 3),
+        }
+        for name, run in peers.items():
+            if name == "awscli_loop" and not _has_awscli():
+                results[name] = {"skipped": "awscli is not installed: pip install -e '.[bench]'"}
+                continue
+            sandbox.set_quotas({"GetFunction": 100.0 * scale.rate_factor, "*": rate})
+            sandbox.set_latency(scale.latency_ms)
+            sandbox.reset_stats()
+            started = time.perf_counter()
+            failed = run()
+            seconds = time.perf_counter() - started
+            stats = sandbox.stats()
+            lambda_calls = {op: n for op, n in stats["calls"].items() if ":" not in op}
+            results[name] = {
+                "seconds": round(seconds, 3),
+                "calls": sum(lambda_calls.values()),
+                "throttled": sum(stats["throttled"].values()),
+                "failed": failed,
+            }
+            time.sleep(1.0)  # let the server's buckets refill before the next peer
+        results["terraform_pattern"]["note"] = (
+            "a model of how Terraform refreshes aws_lambda_alias: one GetAlias per alias, "
+            "parallelism 10, default retries"
+        )
+        return results
+
+
+def _reconciler_plan(manifests: Path, rate: float) -> int:
+    from reconciler.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["plan", str(manifests), "--rate", str(rate), "--detailed-exitcode"])
+    return 0 if code == 0 else 1
+
+
+def _client() -> Any:
+    import boto3
+
+    return boto3.client("lambda", region_name=REGION)  # default retries, as people write it
+
+
+def _naive_boto3(names: list[str]) -> int:
+    client, failed = _client(), 0
+    for name in names:
+        try:
+            client.list_aliases(FunctionName=name)
+        except Exception:
+            failed += 1
+    return failed
+
+
+def _has_awscli() -> bool:
+    return importlib.util.find_spec("awscli") is not None
+
+
+def _awscli_loop(names: list[str], env: dict[str, str]) -> int:
+    failed = 0
+    for name in names:
+        result = subprocess.run(
+            [sys.executable, "-m", "awscli", "lambda", "list-aliases", "--function-name", name],
+            capture_output=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+        failed += result.returncode != 0
+    return failed
+
+
+def _terraform_pattern(names: list[str]) -> int:
+    client = _client()
+
+    def get(address: tuple[str, str]) -> int:
+        try:
+            client.get_alias(FunctionName=address[0], Name=address[1])
+        except Exception:
+            return 1
+        return 0
+
+    addresses = [(n, a) for n in names for a in ["live", "beta", "dev"][:ALIASES_PER_FUNCTION]]
+    with ThreadPoolExecutor(10) as pool:
+        return sum(pool.map(get, addresses))
+
+
+# -- cpu -----------------------------------------------------------------------------------------
+
+
+def write_estate(root: Path, functions: int, per_file: int = 100) -> None:
+    """``functions`` manifests of 5 aliases (one weighted), many YAML documents per file."""
+    for start in range(0, functions, per_file):
+        documents = []
+        for n in range(start, min(start + per_file, functions)):
+            lines = [f"function: fn-{n:05d}", f"region: {REGION}", "aliases:"]
+            for a in range(5):
+                lines += [f"  - name: alias-{a}", f"    version: {10 + a}"]
+                lines.append(f"    description: alias {a} of function {n}")
+                if a == 0:
+                    lines.append("    routing: {version: 11, weight: 0.05}")
+            documents.append("\n".join(lines) + "\n")
+        (root / f"estate-{start // per_file:04d}.yaml").write_text("---\n".join(documents))
+
+
+def _live_snapshot(functions: int) -> dict[Any, Any]:
+    """What the cloud holds: the manifests' aliases, one in twenty on another version."""
+    from reconciler.live import FunctionTarget, LiveAlias, LiveFunction, Route
+
+    live = {}
+    for n in range(functions):
+        target = FunctionTarget(ACCOUNT, REGION, f"fn-{n:05d}")
+        aliases = tuple(
+            LiveAlias(
+                f"alias-{a}",
+                str(10 + a) if (n * 5 + a) % 20 else "9",
+                f"alias {a} of function {n}",
+                Route("11", 0.05) if a == 0 else None,
+                f"rev-{n}-{a}",
+            )
+            for a in range(5)
+        )
+        live[target] = LiveFunction(target, aliases)
+    return live
+
+
+def _fields(version: str, description: str | None, routing: Any) -> dict[str, Any]:
+    weights = None if routing is None else {"version": routing.version, "weight": routing.weight}
+    return {"version": version, "description": description, "routing": weights}
+
+
+def cpu_child(kind: str, estate: Path, functions: int) -> dict[str, float]:
+    """Run in a child process: one way of loading, validating and planning, timed."""
+    live = _live_snapshot(functions)
+    started = time.perf_counter()
+    if kind == "reconciler":
+        from reconciler.manifests import load_manifests
+        from reconciler.planner import plan, resolve
+
+        loaded = load_manifests([estate])
+        desired = resolve(loaded.manifests, default_region=REGION, caller_account=ACCOUNT)
+        changes = len(plan(desired, live).actions)
+    else:
+        import yaml
+        from deepdiff import DeepDiff
+
+        from reconciler.live import FunctionTarget
+        from reconciler.spec import FunctionSpec
+
+        changes = 0
+        for file in sorted(estate.glob("*.yaml")):
+            for document in yaml.load_all(file.read_text(), Loader=yaml.SafeLoader):
+                spec = FunctionSpec.model_validate(document)
+                target = FunctionTarget(ACCOUNT, REGION, spec.name)
+                current = {a.name: a for a in live[target].aliases}
+                for alias in spec.aliases:
+                    now = current[alias.name]
+                    before = _fields(now.version, now.description, now.routing)
+                    after = _fields(alias.version, alias.description, alias.routing)
+                    changes += bool(DeepDiff(before, after))
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1), "changes": changes}
+
+
+def cpu(scale: Scale, estate: Path) -> dict[str, Any]:
+    runs = {}
+    for kind in ("reconciler", "naive"):
+        output = subprocess.run(
+            [sys.executable, __file__, "--cpu-child", kind, str(estate), str(scale.cpu_functions)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        runs[kind] = json.loads(output.strip().splitlines()[-1])
+    return {
+        "aliases": scale.cpu_functions * 5,
+        "functions": scale.cpu_functions,
+        "changes": runs["reconciler"]["changes"],
+        "reconciler_s": runs["reconciler"]["seconds"],
+        "reconciler_peak_rss_mb": runs["reconciler"]["peak_rss_mb"],
+        "naive_s": runs["naive"]["seconds"],
+        "naive_changes": runs["naive"]["changes"],
+        "speedup": round(runs["naive"]["seconds"] / runs["reconciler"]["seconds"], 1),
+    }
+
+
+# -- startup -------------------------------------------------------------------------------------
+
+
+def _best_of(command: list[str], runs: int = 5) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
+def startup(estate: Path) -> dict[str, Any]:
+    reconcile = shutil.which("reconcile", path=str(Path(sys.executable).parent)) or "reconcile"
+    bare = (
+        "import sys, yaml, pathlib\n"
+        "for f in sorted(pathlib.Path(sys.argv[1]).glob('*.yaml')):\n"
+        "    list(yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader))\n"
+    )
+    validate_large = _best_of([reconcile, "validate", str(estate)], runs=3)
+    bare_large = _best_of([sys.executable, "-c", bare, str(estate)], runs=3)
+    validate_small = _best_of([reconcile, "validate", str(ROOT / "manifests")])
+    bare_small = _best_of([sys.executable, "-c", bare, str(ROOT / "manifests")])
+    return {
+        "help_s": _best_of([reconcile, "--help"]),
+        "validate_s": validate_small,
+        "bare_parse_s": bare_small,
+        "validate_estate_s": validate_large,
+        "bare_parse_estate_s": bare_large,
+        "validate_over_bare_estate": round(validate_large / bare_large, 2),
+    }
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def table(results: dict[str, Any]) -> str:
+    net, cpu_, start = results["network"], results["cpu"], results["startup"]
+    lines = [
+        f"network: {net['functions']} functions, {net['aliases']} aliases, "
+        f"{net['rate']:g} req/s, {net['latency_ms']:g} ms latency, floor {net['floor_s']} s",
+        f"  {'':<18} {'seconds':>8} {'x floor':>8} {'calls':>6} {'throttled':>9} {'failed':>6}",
+    ]
+    for name in ("reconciler", "naive_boto3", "awscli_loop", "terraform_pattern"):
+        row = net[name]
+        if "skipped" in row:
+            lines.append(f"  {name:<18} skipped: {row['skipped']}")
+            continue
+        lines.append(
+            f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / net['floor_s']:>8.2f} "
+            f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
+        )
+    lines += [
+        f"cpu: {cpu_['aliases']} aliases in {cpu_['functions']} functions, "
+        f"{cpu_['changes']} to change",
+        f"  reconciler {cpu_['reconciler_s']:.2f} s, peak {cpu_['reconciler_peak_rss_mb']:.0f} MB; "
+        f"naive {cpu_['naive_s']:.2f} s ({cpu_['speedup']}x slower)",
+        f"startup: --help {start['help_s']:.2f} s; validate manifests/ {start['validate_s']:.2f} s "
+        f"(bare C parse {start['bare_parse_s']:.2f} s); validate estate "
+        f"{start['validate_estate_s']:.2f} s (bare C parse {start['bare_parse_estate_s']:.2f} s, "
+        f"{start['validate_over_bare_estate']}x)",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about a minute: smaller, faster")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument(
+        "--cpu-child", nargs=3, metavar=("KIND", "ESTATE", "FUNCTIONS"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.cpu_child:
+        kind, estate, functions = args.cpu_child
+        print(json.dumps(cpu_child(kind, Path(estate), int(functions))))
+        return 0
+    scale = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory() as tmp:
+        estate = Path(tmp)
+        write_estate(estate, scale.cpu_functions)
+        results = {
+            "scale": "quick" if args.quick else "full",
+            "network": network(scale),
+            "cpu": cpu(scale, estate),
+            "startup": startup(estate),
+        }
+    print(table(results))
+    if args.json:
+        print(json.dumps(results, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
