@@ -32,6 +32,7 @@ from reconciler.errors import (
     ProblemsError,
     ReconcilerError,
 )
+from reconciler.render import COMMENT_LIMIT
 
 if TYPE_CHECKING:
     from reconciler.applier import ApplyReport
@@ -95,6 +96,13 @@ RateOpt = Annotated[
         min=0.1,
         help="Control-plane requests per second per account and Region. AWS allows 15 in all, "
         "shared with everything else in the account: lower it when others need some.",
+    ),
+]
+MarkdownLimitOpt = Annotated[
+    int,
+    typer.Option(
+        help="Most characters of markdown output (a GitHub comment holds 65,536); a larger plan "
+        "is summarised per function. 0: no limit.",
     ),
 ]
 TargetOpt = Annotated[
@@ -177,6 +185,7 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option(help="Exit 2 when there are changes (0 when there are none).")
     ] = False,
+    markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
     target: TargetOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
@@ -186,8 +195,6 @@ def plan(
     rate: RateOpt = CONTROL_PLANE_RATE,
 ) -> int:
     """Show what apply would change. Reads only; writes nothing."""
-    from reconciler import render
-    from reconciler.plan import dumps_plan
 
     connection = Connection(
         region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
@@ -197,12 +204,7 @@ def plan(
         the_plan = _make_plan(provider, loaded, connection)
     if out is not None:
         _write_plan(out, the_plan)
-    renderers: dict[Output, Callable[[Plan], str]] = {
-        Output.text: lambda p: render.plan_text(p, colour=_colour()),
-        Output.markdown: render.plan_markdown,
-        Output.json: dumps_plan,
-    }
-    sys.stdout.write(renderers[output](the_plan))
+    sys.stdout.write(_render_plan(the_plan, output, markdown_limit))
     if out is not None:
         _err(f"Saved the plan to {out}; apply it with: reconcile apply {out}")
     _refuse_missing_functions(the_plan)
@@ -276,6 +278,7 @@ def drift(
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = CONTROL_PLANE_RATE,
+    markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
 ) -> int:
     """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
     from reconciler import render
@@ -288,7 +291,7 @@ def drift(
         the_plan = _make_plan(provider, loaded, connection)
     renderers: dict[Output, Callable[[Plan], str]] = {
         Output.text: lambda p: render.drift_text(p, colour=_colour()),
-        Output.markdown: render.drift_markdown,
+        Output.markdown: lambda p: render.drift_markdown(p, limit=markdown_limit or None),
         Output.json: render.drift_json,
     }
     sys.stdout.write(renderers[output](the_plan))
@@ -370,6 +373,88 @@ def import_(
         _err(f"skipped {address}: it has no aliases")
     print(f"Imported {len(written)} of {len(targets)} functions into {out_dir}.")
     return EXIT_OK
+
+
+@app.command()
+def permissions(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Manifests, to scope the policy to their functions (else every one)."),
+    ] = None,
+    for_plan: Annotated[
+        bool, typer.Option("--plan", help="The read-only policy for plan and drift.")
+    ] = False,
+    for_apply: Annotated[bool, typer.Option("--apply", help="The policy for apply.")] = False,
+) -> int:
+    """Print a least-privilege IAM policy (JSON) for plan/drift or for apply."""
+    from reconciler.contract import parse_function_name, partition_of
+    from reconciler.manifests import load_manifests
+    from reconciler.permissions import FunctionScope, policy
+    from reconciler.providers.aws_lambda import AwsLambdaProvider
+
+    if for_plan == for_apply:
+        raise InputError("choose one: --plan (read only) or --apply")
+    scopes = []
+    for manifest in load_manifests(paths).manifests if paths else ():
+        spec = manifest.spec
+        ref = parse_function_name(spec.function)
+        region = ref.region or spec.region
+        partition = ref.partition or (partition_of(region) if region else "aws")
+        account = ref.account or spec.account
+        scopes.append(FunctionScope(ref.name, region, account, partition, prune=spec.prune))
+    document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes)
+    print(json.dumps(document, indent=2))
+    return EXIT_OK
+
+
+@app.command()
+def groups(paths: Paths, region: RegionOpt = None) -> int:
+    """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
+    group, each limited to it with --target."""
+    from reconciler.contract import parse_function_name
+    from reconciler.manifests import load_manifests
+
+    found: set[tuple[str, str]] = set()
+    for manifest in load_manifests(paths, default_region=region).manifests:
+        spec = manifest.spec
+        ref = parse_function_name(spec.function)
+        where = ref.region or spec.region or region
+        if where is None:
+            raise InputError(
+                f"{manifest.source}: no Region for {spec.function}; set it, or pass --region"
+            )
+        found.add((ref.account or spec.account or "*", where))
+    include = [
+        {"account": account, "region": where, "target": f"{account}/{where}/*"}
+        for account, where in sorted(found)
+    ]
+    print(json.dumps({"include": include}))
+    return EXIT_OK
+
+
+@app.command()
+def show(
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved by `reconcile plan --out`.")],
+    output: OutputOpt = Output.text,
+    markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
+) -> int:
+    """Show a saved plan, without calling AWS."""
+    saved = _saved_plan([plan_file])
+    if saved is None:
+        raise InputError(f"{plan_file}: not a plan saved by `reconcile plan --out`")
+    sys.stdout.write(_render_plan(saved, output, markdown_limit))
+    return EXIT_OK
+
+
+def _render_plan(the_plan: Plan, output: Output, markdown_limit: int) -> str:
+    from reconciler import render
+    from reconciler.plan import dumps_plan
+
+    if output is Output.markdown:
+        return render.plan_markdown(the_plan, limit=markdown_limit or None)
+    if output is Output.json:
+        return dumps_plan(the_plan)
+    return render.plan_text(the_plan, colour=_colour())
 
 
 @sandbox_app.command("serve")
@@ -497,8 +582,8 @@ def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
 
 def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:
     from reconciler.plan import Targets
+    from reconciler.planner import check_account, resolve
     from reconciler.planner import plan as make_plan
-    from reconciler.planner import resolve
     from reconciler.preflight import preflight
 
     account = provider.caller_account()
@@ -509,6 +594,7 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
     )
     targets = Targets(connection.targets)
     desired = [d for d in desired if targets.function(d.target)]
+    check_account(desired, account)  # after --target: a job may own one account of many
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
     problems = preflight(the_plan, desired, provider)

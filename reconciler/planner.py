@@ -66,14 +66,13 @@ def resolve(
     manifests: Sequence[Manifest], *, default_region: str | None, caller_account: str
 ) -> list[DesiredFunction]:
     """Where each manifest's function lives: Region and account from its ARN, else the manifest,
-    else the defaults. A manifest for another account than the credentials' is refused."""
+    else the defaults (the account of the credentials in use)."""
     problems: list[Problem] = []
     resolved: list[DesiredFunction] = []
     for manifest in manifests:
         spec, where = manifest.spec, manifest.source
         ref = contract.parse_function_name(spec.function)
         region = ref.region or spec.region or default_region
-        account = ref.account or spec.account or caller_account
         if region is None:
             problems.append(
                 Problem(
@@ -85,23 +84,29 @@ def resolve(
                 )
             )
             continue
-        if account != caller_account:
-            problems.append(
-                Problem(
-                    where.path,
-                    where.line,
-                    where.column,
-                    f"{spec.function} belongs to account {account}, but the credentials in use are "
-                    f"for account {caller_account}; use credentials for {account}",
-                )
-            )
-            continue
+        account = ref.account or spec.account or caller_account
         partition = ref.partition or contract.partition_of(region)
         target = FunctionTarget(account, region, ref.name, partition)
         resolved.append(DesiredFunction.from_manifest(manifest, target))
     if problems:
         raise ManifestError(problems)
     return resolved
+
+
+def check_account(desired: Sequence[DesiredFunction], caller_account: str) -> None:
+    """The account guard: refuse functions of another account than the credentials'."""
+    problems = [
+        Problem(
+            *(function.source or (function.target.address, 0, 0)),
+            f"{function.target.name} belongs to account {function.target.account}, but the "
+            f"credentials in use are for account {caller_account}; use credentials for "
+            f"{function.target.account}",
+        )
+        for function in desired
+        if function.target.account != caller_account
+    ]
+    if problems:
+        raise ManifestError(problems)
 
 
 @without_cyclic_gc

@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from reconciler.applier import ApplyReport, Outcome, Result
-from reconciler.live import FunctionTarget
+from reconciler.live import FunctionTarget, Route
 from reconciler.plan import Action, Change, Plan, plan_to_dict
 
 _COLOURS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.NOOP: "0"}
@@ -146,27 +146,82 @@ def _by_function(changes: Iterable[Change]) -> Iterable[tuple[FunctionTarget, li
         yield target, list(group)
 
 
-def plan_markdown(plan: Plan, *, heading: str | None = None) -> str:
+COMMENT_LIMIT = 65_536  # characters in one GitHub comment or issue body
+_MARGIN = 1_536  # room for the hidden marker and the workflow's own lines
+BAR_WIDTH = 20
+_VERBS = ((Action.CREATE, "to add"), (Action.UPDATE, "to change"), (Action.DELETE, "to destroy"))
+OPEN_DETAILS_UP_TO = 30  # changes; past that, each function's table starts folded
+
+
+def traffic(version: str, routing: Route | None) -> str:
+    """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
+    if routing is None:
+        return f"`v{version} {'█' * BAR_WIDTH} 100%`"
+    share = 1.0 - routing.weight
+    filled = round(share * BAR_WIDTH)
+    bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+    return f"`v{version} {bar} {percent(share)}` · `v{routing.version} {percent(routing.weight)}`"
+
+
+def _changes_cell(change: Change) -> str:
+    if change.action is Action.DELETE:
+        return _cell(change.reason)
+    parts = []
+    for diff in change.diffs:
+        if change.action is Action.CREATE:
+            parts.append(f"{diff.field}: {_cell(diff.after)}")
+        else:
+            parts.append(f"{diff.field}: {_cell(diff.before)} &rarr; {_cell(diff.after)}")
+    return "<br>".join(parts)
+
+
+def _after_cell(change: Change) -> str:
+    if change.after is None:
+        return "removed"
+    return traffic(change.after.version, change.after.routing)
+
+
+def plan_markdown(
+    plan: Plan, *, heading: str | None = None, limit: int | None = COMMENT_LIMIT
+) -> str:
+    """GitHub-flavoured markdown: a summary line, then a table per function in a collapsible
+    block. Past ``limit`` characters, a summary per function instead (the full plan belongs in
+    the job summary or an artifact: pass ``limit=None``)."""
     summary = plan.summary() if plan.has_changes else "no changes"
-    lines = [heading or f"### reconcile plan: {summary}", ""]
+    head = [heading or f"### reconcile plan: {summary}", ""]
+    full = "\n".join(head + _function_tables(plan) + _seen_but_unmanaged(plan))
+    if limit is None or len(full) <= limit - _MARGIN:
+        return full
+    return "\n".join(head + _summary_table(plan, limit - _MARGIN - len("\n".join(head))))
+
+
+def _function_tables(plan: Plan) -> list[str]:
+    opened = " open" if len(plan.actions) <= OPEN_DETAILS_UP_TO else ""
+    lines: list[str] = []
     for target, changes in _by_function(plan.actions):
+        counts = ", ".join(
+            f"{number} {verb}"
+            for action, verb in _VERBS
+            if (number := sum(c.action is action for c in changes))
+        )
         lines += [
-            f"#### `{target.name}` ({target.account} / {target.region})",
+            f"<details{opened}><summary><code>{target.name}</code> "
+            f"({target.account} / {target.region}): {counts}</summary>",
             "",
-            "| | alias | field | before | after |",
-            "|---|---|---|---|---|",
+            "| | alias | changes | traffic after |",
+            "|---|---|---|---|",
         ]
         for change in changes:
             symbol = "&minus;" if change.action is Action.DELETE else change.action.value
-            if not change.diffs:
-                lines.append(f"| {symbol} | `{change.alias}` | | | {_cell(change.reason)} |")
-            for diff in change.diffs:
-                lines.append(
-                    f"| {symbol} | `{change.alias}` | {diff.field} | "
-                    f"{'' if change.action is Action.CREATE else _cell(diff.before)} | "
-                    f"{_cell(diff.after)} |"
-                )
-        lines.append("")
+            lines.append(
+                f"| {symbol} | `{change.alias}` | {_changes_cell(change)} | {_after_cell(change)} |"
+            )
+        lines += ["", "</details>", ""]
+    return lines
+
+
+def _seen_but_unmanaged(plan: Plan) -> list[str]:
+    lines: list[str] = []
     if plan.unmanaged:
         lines += [
             f"<details><summary>{count(len(plan.unmanaged), 'unmanaged alias')} (left alone)"
@@ -179,7 +234,38 @@ def plan_markdown(plan: Plan, *, heading: str | None = None) -> str:
         lines.append("**Functions that do not exist:**")
         lines += [f"- `{t.address}`" for t in plan.missing_functions]
         lines.append("")
-    return "\n".join(lines)
+    return lines
+
+
+def _summary_table(plan: Plan, budget: int) -> list[str]:
+    lines = [
+        "This plan is too large for one comment: here is what changes per function. "
+        "The full plan is in the job summary and the plan artifact.",
+        "",
+        "| function | + | ~ | &minus; |",
+        "|---|---|---|---|",
+    ]
+    used = sum(len(line) + 1 for line in lines)
+    groups = list(_by_function(plan.actions))
+    for shown, (target, changes) in enumerate(groups):
+        row = (
+            f"| `{target.address}` | {sum(c.action is Action.CREATE for c in changes)} | "
+            f"{sum(c.action is Action.UPDATE for c in changes)} | "
+            f"{sum(c.action is Action.DELETE for c in changes)} |"
+        )
+        more = f"| _and {len(groups) - shown} more functions_ | | | |"
+        if used + len(row) + len(more) + 2 > budget:
+            lines.append(more)
+            break
+        lines.append(row)
+        used += len(row) + 1
+    if plan.unmanaged or plan.missing_functions:
+        lines += [
+            "",
+            f"{count(len(plan.unmanaged), 'unmanaged alias')} left alone; "
+            f"{count(len(plan.missing_functions), 'function')} missing.",
+        ]
+    return lines
 
 
 def apply_markdown(report: ApplyReport) -> str:
@@ -193,10 +279,10 @@ def apply_markdown(report: ApplyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drift_markdown(plan: Plan) -> str:
+def drift_markdown(plan: Plan, *, limit: int | None = COMMENT_LIMIT) -> str:
     if not drifted(plan):
         return f"### No drift\n\n{_matching(plan)}\n"
-    return plan_markdown(plan, heading=f"### {drift_summary(plan)}")
+    return plan_markdown(plan, heading=f"### {drift_summary(plan)}", limit=limit)
 
 
 # -- json ----------------------------------------------------------------------------------------

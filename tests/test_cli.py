@@ -180,7 +180,8 @@ def test_markdown_and_json_outputs(
 ) -> None:
     _, markdown, _ = run(sandbox, capsys, "plan", str(estate), "--output", "markdown")
     assert markdown.startswith("### reconcile plan: 1 to add, 1 to change, 0 to destroy.")
-    assert "| ~ | `live` | version | 1 | 2 |" in markdown
+    assert "| ~ | `live` | routing: (none) &rarr; 10% to v3<br>version: 1 &rarr; 2 |" in markdown
+    assert "`v2 ██████████████████░░ 90%` · `v3 10%`" in markdown
     assert "<details><summary>1 unmanaged alias (left alone)</summary>" in markdown
     _, text, _ = run(sandbox, capsys, "plan", str(estate), "-o", "json")
     document = json.loads(text)
@@ -481,3 +482,78 @@ def test_interrupted_apply_finishes_the_call_in_flight_reports_and_converges_on_
     sandbox.set_latency(0)
     assert main(["apply", str(tmp_path), "--auto-approve", "--endpoint-url", sandbox.url]) == 0
     assert sorted(revisions(sandbox)) == names
+
+
+def test_show_renders_a_saved_plan_without_calling_aws(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    run(sandbox, capsys, "plan", str(estate), "--out", str(saved))
+    sandbox.reset_stats()
+    assert main(["show", str(saved), "-o", "markdown", "--markdown-limit", "0"]) == 0
+    assert "| ~ | `live` |" in capsys.readouterr().out
+    assert main(["show", str(saved)]) == 0
+    assert "Plan: 1 to add, 1 to change, 0 to destroy." in capsys.readouterr().out
+    assert sandbox.stats()["total"] == 0
+    assert main(["show", str(estate / "orders.yaml")]) == 1
+
+
+def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["permissions", "--plan", str(ROOT / "manifests")]) == 0
+    read_only = json.loads(capsys.readouterr().out)
+    (statement,) = read_only["Statement"]
+    assert statement["Action"] == [
+        "lambda:GetFunction",
+        "lambda:GetProvisionedConcurrencyConfig",
+        "lambda:ListAliases",
+    ]
+    assert "arn:aws:lambda:eu-west-1:*:function:payments-api" in statement["Resource"]
+    assert "arn:aws:lambda:eu-west-1:*:function:payments-api:*" in statement["Resource"]
+    assert main(["permissions", "--apply", str(ROOT / "manifests")]) == 0
+    write, prune = json.loads(capsys.readouterr().out)["Statement"]
+    assert {"lambda:CreateAlias", "lambda:UpdateAlias", "lambda:GetAlias"} <= set(write["Action"])
+    assert "lambda:DeleteAlias" not in write["Action"]
+    assert prune["Action"] == ["lambda:DeleteAlias", "lambda:GetAlias"]
+    assert prune["Resource"] == [  # only the function whose manifest prunes
+        "arn:aws:lambda:eu-west-1:*:function:orders-intake",
+        "arn:aws:lambda:eu-west-1:*:function:orders-intake:*",
+    ]
+    assert main(["permissions", "--apply"]) == 0
+    assert json.loads(capsys.readouterr().out)["Statement"][0]["Resource"] == [
+        "arn:aws:lambda:*:*:function:*",
+        "arn:aws:lambda:*:*:function:*:*",
+    ]
+    assert main(["permissions"]) == 1
+
+
+def test_groups_fan_out_and_each_job_keeps_to_its_group(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (estate / "other-account.yaml").write_text(
+        'function: ledger\nregion: us-east-1\naccount: "210987654321"\naliases:\n'
+        "  - {name: live, version: 1}\n",
+        encoding="utf-8",
+    )
+    assert main(["groups", str(estate)]) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    assert matrix == {
+        "include": [
+            {"account": "*", "region": "eu-west-1", "target": "*/eu-west-1/*"},
+            {
+                "account": "210987654321",
+                "region": "us-east-1",
+                "target": "210987654321/us-east-1/*",
+            },
+        ]
+    }
+    # The job for the sandbox's account plans its group; the other account's manifest is not its
+    # business, so the account guard does not stop it.
+    code, out, _ = run(
+        sandbox, capsys, "plan", str(estate), "--target", matrix["include"][0]["target"]
+    )
+    assert code == 0
+    assert "orders:live" in out
+    assert "ledger" not in out
+    code, _, err = run(sandbox, capsys, "plan", str(estate))
+    assert code == 1
+    assert "belongs to account 210987654321" in err

@@ -10,7 +10,7 @@ from reconciler.errors import ManifestError
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route
 from reconciler.manifests import load_manifests
 from reconciler.plan import Action, FieldDiff, Targets, dumps_plan, loads_plan
-from reconciler.planner import DesiredFunction, plan, resolve
+from reconciler.planner import DesiredFunction, check_account, plan, resolve
 
 T = FunctionTarget("123456789012", "eu-west-1", "payments-api")
 
@@ -229,19 +229,23 @@ def test_resolve_takes_region_and_account_from_arn_manifest_and_defaults(tmp_pat
     ]
 
 
-def test_resolve_refuses_another_account_and_a_missing_region(tmp_path: Path) -> None:
+def test_resolve_refuses_a_missing_region_and_the_guard_another_account(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(
         'function: a\nregion: eu-west-1\naccount: "210987654321"\naliases: []\n'
         "---\nfunction: b\naliases: []\n",
         encoding="utf-8",
     )
+    manifests = load_manifests([tmp_path]).manifests
+    with pytest.raises(ManifestError, match="no Region for b"):
+        resolve(manifests, default_region=None, caller_account="123456789012")
+    desired = resolve(manifests, default_region="eu-west-1", caller_account="123456789012")
     with pytest.raises(ManifestError) as excinfo:
-        resolve(
-            load_manifests([tmp_path]).manifests, default_region=None, caller_account="123456789012"
-        )
-    messages = [p.message for p in excinfo.value.problems]
-    assert any("210987654321" in m and "123456789012" in m for m in messages)
-    assert any("no Region for b" in m for m in messages)
+        check_account(desired, "123456789012")
+    (problem,) = excinfo.value.problems
+    assert (problem.line, problem.column) == (1, 1)
+    assert "210987654321" in problem.message
+    assert "123456789012" in problem.message
+    check_account(desired[1:], "123456789012")  # only its own account's function: fine
 
 
 @pytest.mark.parametrize(

@@ -33,19 +33,7 @@ from reconciler.errors import (
     TransientError,
 )
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, VersionInfo
-
-# What each operation of this provider calls, so the tool can state its own least privilege.
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "caller_account": ("sts:GetCallerIdentity",),
-    "read_function": ("lambda:ListAliases",),
-    "list_functions": ("lambda:ListFunctions",),
-    "get_alias": ("lambda:GetAlias",),
-    "version_info": ("lambda:GetFunction",),
-    "provisioned_concurrency": ("lambda:GetProvisionedConcurrencyConfig",),
-    "create_alias": ("lambda:CreateAlias",),
-    "update_alias": ("lambda:UpdateAlias",),
-    "delete_alias": ("lambda:DeleteAlias",),
-}
+from reconciler.permissions import needs
 
 _BY_CODE: dict[str, type[ProviderError]] = {
     "ResourceNotFoundException": NotFoundError,
@@ -161,8 +149,10 @@ class AwsLambdaProvider:
         name = operation if operation in self._rates else "*"
         with self._lock:
             if (region, name) not in self._buckets:
-                # A burst of one: requests are spaced evenly, so the budget is never exceeded.
-                self._buckets[(region, name)] = TokenBucket(self._rates[name], burst=1.0)
+                # Shaped like AWS's own bucket (a second's worth of burst, then `rate` a second),
+                # less a fifth of the burst: room for network jitter, so AWS's never runs dry.
+                rate = self._rates[name]
+                self._buckets[(region, name)] = TokenBucket(rate, burst=max(1.0, rate * 0.8))
             return self._buckets[(region, name)]
 
     def _pace(self, region: str, event_name: str, **_: Any) -> None:
@@ -186,6 +176,7 @@ class AwsLambdaProvider:
         elif http.status_code < 400:
             bucket.recover()
 
+    @needs("sts:GetCallerIdentity")
     def caller_account(self) -> str:
         """The account of the credentials in use (STS GetCallerIdentity, asked once)."""
         if self._account is None:
@@ -194,6 +185,7 @@ class AwsLambdaProvider:
             self._account = str(identity["Account"])
         return self._account
 
+    @needs("lambda:ListAliases")
     def read_function(self, target: FunctionTarget) -> LiveFunction:
         paginator = self.client("lambda", target.region).get_paginator("list_aliases")
         aliases: list[LiveAlias] = []
@@ -207,6 +199,7 @@ class AwsLambdaProvider:
             return LiveFunction(target, (), exists=False)
         return LiveFunction(target, tuple(sorted(aliases, key=lambda a: a.name)))
 
+    @needs("lambda:ListFunctions")
     def list_functions(self, region: str) -> list[str]:
         """The names of every function in the Region, sorted (ListFunctions, paginated)."""
         paginator = self.client("lambda", region).get_paginator("list_functions")
@@ -216,6 +209,7 @@ class AwsLambdaProvider:
                 names.extend(f["FunctionName"] for f in page.get("Functions", []))
         return sorted(names)
 
+    @needs("lambda:GetAlias")
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
         try:
             with _mapped(f"reading {target.alias_address(name)}"):
@@ -226,6 +220,7 @@ class AwsLambdaProvider:
             return None
         return LiveAlias.from_api(data)
 
+    @needs("lambda:GetFunction")
     def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
         # GetFunction, not GetFunctionConfiguration: it has its own 100/s budget.
         try:
@@ -237,6 +232,7 @@ class AwsLambdaProvider:
             return None
         return VersionInfo.from_api(data["Configuration"])
 
+    @needs("lambda:GetProvisionedConcurrencyConfig")
     def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
         try:
             with _mapped(f"reading the provisioned concurrency of {target.alias_address(alias)}"):
@@ -247,6 +243,7 @@ class AwsLambdaProvider:
             return None
         return int(data.get("RequestedProvisionedConcurrentExecutions") or 0) or None
 
+    @needs("lambda:CreateAlias")
     def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
         request: dict[str, Any] = {
             "FunctionName": target.arn,
@@ -259,6 +256,7 @@ class AwsLambdaProvider:
             request["RoutingConfig"] = _routing(desired)
         return self._write("creating", target, desired.name, "create_alias", request)
 
+    @needs("lambda:UpdateAlias")
     def update_alias(
         self, target: FunctionTarget, desired: DesiredAlias, revision_id: str
     ) -> LiveAlias:
@@ -273,6 +271,7 @@ class AwsLambdaProvider:
             request["Description"] = desired.description
         return self._write("updating", target, desired.name, "update_alias", request)
 
+    @needs("lambda:DeleteAlias")
     def delete_alias(self, target: FunctionTarget, name: str) -> None:
         with _mapped(f"deleting {target.alias_address(name)}"):
             self.client("lambda", target.region).delete_alias(FunctionName=target.arn, Name=name)
