@@ -199,9 +199,7 @@ def plan(
     connection = Connection(
         region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
-    with _session(connection, paths) as (provider, loaded):
-        assert loaded is not None
-        the_plan = _make_plan(provider, loaded, connection)
+    the_plan = _plan_only(connection, paths)
     if out is not None:
         _write_plan(out, the_plan)
     sys.stdout.write(_render_plan(the_plan, output, markdown_limit))
@@ -286,9 +284,7 @@ def drift(
     connection = Connection(
         region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
-    with _session(connection, paths) as (provider, loaded):
-        assert loaded is not None
-        the_plan = _make_plan(provider, loaded, connection)
+    the_plan = _plan_only(connection, paths)
     renderers: dict[Output, Callable[[Plan], str]] = {
         Output.text: lambda p: render.drift_text(p, colour=_colour()),
         Output.markdown: lambda p: render.drift_markdown(p, limit=markdown_limit or None),
@@ -578,6 +574,13 @@ def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
             )
         )
     return seeds
+
+
+def _plan_only(connection: Connection, paths: Sequence[Path]) -> Plan:
+    """Plan the manifests and let go of the connection: nothing will be written."""
+    with _session(connection, paths) as (provider, loaded):
+        assert loaded is not None
+        return _make_plan(provider, loaded, connection)
 
 
 def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:

@@ -211,37 +211,40 @@ class AwsLambdaProvider:
 
     @needs("lambda:GetAlias")
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
-        try:
-            with _mapped(f"reading {target.alias_address(name)}"):
-                data = self.client("lambda", target.region).get_alias(
-                    FunctionName=target.arn, Name=name
-                )
-        except NotFoundError:
-            return None
-        return LiveAlias.from_api(data)
+        data = self._read(f"reading {target.alias_address(name)}", target, "get_alias", Name=name)
+        return None if data is None else LiveAlias.from_api(data)
 
     @needs("lambda:GetFunction")
     def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
         # GetFunction, not GetFunctionConfiguration: it has its own 100/s budget.
-        try:
-            with _mapped(f"reading version {version} of {target.address}"):
-                data = self.client("lambda", target.region).get_function(
-                    FunctionName=target.arn, Qualifier=version
-                )
-        except NotFoundError:
-            return None
-        return VersionInfo.from_api(data["Configuration"])
+        data = self._read(
+            f"reading version {version} of {target.address}",
+            target,
+            "get_function",
+            Qualifier=version,
+        )
+        return None if data is None else VersionInfo.from_api(data["Configuration"])
 
     @needs("lambda:GetProvisionedConcurrencyConfig")
     def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
+        data = self._read(
+            f"reading the provisioned concurrency of {target.alias_address(alias)}",
+            target,
+            "get_provisioned_concurrency_config",
+            Qualifier=alias,
+        )
+        return None if data is None else int(data["RequestedProvisionedConcurrentExecutions"])
+
+    def _read(
+        self, doing: str, target: FunctionTarget, method: str, **request: str
+    ) -> dict[str, Any] | None:
+        """One read of the function's Lambda API; None when what it names does not exist."""
+        call: Callable[..., dict[str, Any]] = getattr(self.client("lambda", target.region), method)
         try:
-            with _mapped(f"reading the provisioned concurrency of {target.alias_address(alias)}"):
-                data = self.client("lambda", target.region).get_provisioned_concurrency_config(
-                    FunctionName=target.arn, Qualifier=alias
-                )
+            with _mapped(doing):
+                return call(FunctionName=target.arn, **request)
         except NotFoundError:
             return None
-        return int(data.get("RequestedProvisionedConcurrentExecutions") or 0) or None
 
     @needs("lambda:CreateAlias")
     def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
