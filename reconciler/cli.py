@@ -248,10 +248,8 @@ def apply(
             the_plan = _make_plan(provider, loaded, connection)
         _err(render.plan_text(the_plan, colour=_colour() and sys.stderr.isatty()).rstrip())
         _refuse_missing_functions(the_plan)
-        if not the_plan.has_changes:
-            return EXIT_OK
-        if not auto_approve:
-            _confirm()
+        if the_plan.has_changes and not auto_approve:
+            _confirm()  # with nothing to change, apply makes no call: there is nothing to ask
         with _stop_on_signals() as stopped:
             outcome = apply_plan(the_plan, provider, should_stop=stopped.is_set)
     if report is not None:

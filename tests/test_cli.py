@@ -117,9 +117,10 @@ def test_drift_then_apply_then_no_drift_then_apply_changes_nothing(
     )
     settled = revisions(sandbox)
     sandbox.reset_stats()
-    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    code, out, err = run(sandbox, capsys, "apply", str(estate))  # nothing to ask about
     assert code == 0
     assert "No changes." in err
+    assert out == "Apply: 0 created, 0 updated, 0 deleted, 2 unchanged, 0 stale, 0 failed.\n"
     assert sandbox.stats()["writes"] == 0
     assert revisions(sandbox) == settled
 

@@ -46,6 +46,7 @@ def test_a_burst_over_the_quota_is_throttled_and_botocore_retries_succeed(sandbo
 
 
 def test_throttled_answer_carries_code_reason_and_retry_after(sandbox: Sandbox) -> None:
+    sandbox.realism.clock = lambda: 0.0  # time stands still: the bucket never refills
     sandbox.set_quotas({"*": 1.0})
     lam = make_client(sandbox, retries={"mode": "standard", "total_max_attempts": 1})
     lam.list_aliases(FunctionName=FN)
@@ -59,6 +60,7 @@ def test_throttled_answer_carries_code_reason_and_retry_after(sandbox: Sandbox) 
 
 
 def test_aws_quotas_give_get_function_its_own_budget(sandbox: Sandbox) -> None:
+    sandbox.realism.clock = lambda: 0.0  # time stands still: no bucket refills during the test
     sandbox.aws_quotas()
     lam = make_client(sandbox, retries={"mode": "standard", "total_max_attempts": 1})
     for _ in range(15):

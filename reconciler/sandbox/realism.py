@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -107,6 +107,7 @@ class Realism:
     """The switches of one sandbox server, safe to change from any thread."""
 
     def __init__(self, seed: int = 0) -> None:
+        self.clock: Callable[[], float] = time.monotonic  # what the quota buckets count time by
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.stats = Stats()
@@ -118,6 +119,7 @@ class Realism:
 
     def reset(self) -> None:
         with self._lock:
+            self.clock = time.monotonic
             self.stats = Stats()
             self.quotas = {}
             self.latency_ms = 0.0
@@ -190,7 +192,7 @@ class Realism:
             key = (account, region, name)
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[key] = TokenBucket(rate)
+                bucket = self._buckets[key] = TokenBucket(rate, clock=self.clock)
         wait = bucket.take()
         if wait:
             with self._lock:
