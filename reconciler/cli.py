@@ -381,7 +381,7 @@ def permissions(
     for_apply: Annotated[bool, typer.Option("--apply", help="The policy for apply.")] = False,
 ) -> int:
     """Print a least-privilege IAM policy (JSON) for plan/drift or for apply."""
-    from reconciler.contract import parse_function_name, partition_of
+    from reconciler.contract import partition_of
     from reconciler.manifests import load_manifests
     from reconciler.permissions import FunctionScope, policy
     from reconciler.providers.aws_lambda import AwsLambdaProvider
@@ -390,12 +390,11 @@ def permissions(
         raise InputError("choose one: --plan (read only) or --apply")
     scopes = []
     for manifest in load_manifests(paths).manifests if paths else ():
-        spec = manifest.spec
-        ref = parse_function_name(spec.function)
-        region = ref.region or spec.region
-        partition = ref.partition or (partition_of(region) if region else "aws")
-        account = ref.account or spec.account
-        scopes.append(FunctionScope(ref.name, region, account, partition, prune=spec.prune))
+        ref = manifest.spec.where
+        partition = ref.partition or (partition_of(ref.region) if ref.region else "aws")
+        scopes.append(
+            FunctionScope(ref.name, ref.region, ref.account, partition, prune=manifest.spec.prune)
+        )
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes)
     print(json.dumps(document, indent=2))
     return EXIT_OK
@@ -405,19 +404,18 @@ def permissions(
 def groups(paths: Paths, region: RegionOpt = None) -> int:
     """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
     group, each limited to it with --target."""
-    from reconciler.contract import parse_function_name
     from reconciler.manifests import load_manifests
 
     found: set[tuple[str, str]] = set()
     for manifest in load_manifests(paths, default_region=region).manifests:
-        spec = manifest.spec
-        ref = parse_function_name(spec.function)
-        where = ref.region or spec.region or region
+        ref = manifest.spec.where
+        where = ref.region or region
         if where is None:
             raise InputError(
-                f"{manifest.source}: no Region for {spec.function}; set it, or pass --region"
+                f"{manifest.source}: no Region for {manifest.spec.function}; set it, or pass "
+                "--region"
             )
-        found.add((ref.account or spec.account or "*", where))
+        found.add((ref.account or "*", where))
     include = [
         {"account": account, "region": where, "target": f"{account}/{where}/*"}
         for account, where in sorted(found)
@@ -543,19 +541,13 @@ def _session(
 
 
 def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
-    from reconciler.contract import parse_function_name
-
     if loaded is None:
         return []
-    found = (
-        parse_function_name(m.spec.function).account or m.spec.account for m in loaded.manifests
-    )
-    return sorted({a for a in found if a})
+    return sorted({a for m in loaded.manifests if (a := m.spec.where.account)})
 
 
 def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
     """Every function the manifests name, with as many published versions as they refer to."""
-    from reconciler.contract import parse_function_name
     from reconciler.sandbox.seed import FunctionSeed, VersionSeed
 
     seeds = []
@@ -563,11 +555,10 @@ def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
         spec = manifest.spec
         numbers = [int(a.version) for a in spec.aliases if a.version.isdigit()]
         numbers += [int(a.routing.version) for a in spec.aliases if a.routing is not None]
-        ref = parse_function_name(spec.function)
         seeds.append(
             FunctionSeed(
-                name=ref.name,
-                region=ref.region or spec.region or region,
+                name=spec.name,
+                region=spec.where.region or region,
                 versions=tuple(VersionSeed() for _ in range(max(numbers, default=1))),
             )
         )

@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import ValidationError
 
-from reconciler import contract
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.spec import FunctionSpec
@@ -386,8 +385,8 @@ def _duplicate_functions(
     problems = []
     for manifest in manifests:
         spec = manifest.spec
-        ref = contract.parse_function_name(spec.function)
-        key = (ref.account or spec.account, ref.region or spec.region or default_region, ref.name)
+        ref = spec.where
+        key = (ref.account, ref.region or default_region, ref.name)
         if key in first:
             earlier = first[key].source
             problems.append(

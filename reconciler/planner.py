@@ -71,8 +71,8 @@ def resolve(
     resolved: list[DesiredFunction] = []
     for manifest in manifests:
         spec, where = manifest.spec, manifest.source
-        ref = contract.parse_function_name(spec.function)
-        region = ref.region or spec.region or default_region
+        ref = spec.where
+        region = ref.region or default_region
         if region is None:
             problems.append(
                 Problem(
@@ -84,7 +84,7 @@ def resolve(
                 )
             )
             continue
-        account = ref.account or spec.account or caller_account
+        account = ref.account or caller_account
         partition = ref.partition or contract.partition_of(region)
         target = FunctionTarget(account, region, ref.name, partition)
         resolved.append(DesiredFunction.from_manifest(manifest, target))

@@ -208,7 +208,19 @@ class FunctionSpec(_Model):
 
     @property
     def name(self) -> str:
-        return contract.parse_function_name(self.function).name
+        return self.where.name
+
+    @property
+    def where(self) -> contract.FunctionRef:
+        """The function's name, and its Region and account as far as the manifest says: from its
+        ARN, else from ``region`` and ``account`` (the validator has made sure they agree)."""
+        ref = contract.parse_function_name(self.function)
+        return contract.FunctionRef(
+            name=ref.name,
+            region=ref.region or self.region,
+            account=ref.account or self.account,
+            partition=ref.partition,
+        )
 
 
 def manifest_schema() -> dict[str, Any]:

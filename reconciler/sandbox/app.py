@@ -230,11 +230,11 @@ class MotoDirectory:
 
 
 def _plain(function: str) -> str:
-    """The bare name of a function given by name or ARN."""
-    parts = function.split(":")
-    if len(parts) >= 3 and "function" in parts:
-        return parts[parts.index("function") + 1]
-    return parts[0]
+    """The bare name of a function given by name, partial ARN or ARN (moto accepted it)."""
+    try:
+        return contract.parse_function_name(function).name
+    except ValueError:
+        return function
 
 
 class SandboxApp:
