@@ -49,10 +49,6 @@ class ApplyReport:
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
-    @property
-    def writes_attempted(self) -> bool:
-        return any(r.outcome not in (Outcome.UNCHANGED, Outcome.SKIPPED) for r in self.results)
-
     def summary(self) -> str:
         shown = [
             f"{self.count(o)} {o.value}"
