@@ -386,3 +386,23 @@ def test_provisioned_concurrency_needs_an_alias_or_published_version(
             FunctionName=FN, Qualifier=qualifier, ProvisionedConcurrentExecutions=1
         )
     assert error_of(excinfo)[1] == code
+
+
+# -- listing versions ------------------------------------------------------------------------
+
+
+def test_list_versions_pages_at_most_50_whatever_max_items_says(sandbox: Sandbox, lam: Any) -> None:
+    sandbox.seed({"functions": [{"name": "many", "versions": 60}]})
+    first = lam.list_versions_by_function(FunctionName="many", MaxItems=100)
+    assert len(first["Versions"]) == 50
+    assert first["Versions"][0]["Version"] == "$LATEST"
+    second = lam.list_versions_by_function(FunctionName="many", Marker=first["NextMarker"])
+    assert [v["Version"] for v in second["Versions"]] == [str(n) for n in range(50, 61)]
+    assert "NextMarker" not in second
+    small = lam.list_versions_by_function(FunctionName="many", MaxItems=7)
+    assert len(small["Versions"]) == 7
+    paginator = lam.get_paginator("list_versions_by_function")
+    every = [
+        v["Version"] for page in paginator.paginate(FunctionName="many") for v in page["Versions"]
+    ]
+    assert every == ["$LATEST", *(str(n) for n in range(1, 61))]

@@ -332,6 +332,11 @@ class SandboxApp:
         reply = run(self.moto, environ)
         if call.operation == "DeleteFunction" and reply.status < 300:
             self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
+        if call.operation == "ListVersionsByFunction" and reply.status == 200:
+            try:
+                return _versions_page(call, reply)
+            except ApiError as error:
+                return error_reply(error)
         return self.functions.observe(call, reply)
 
     def _provisioned(self, call: Call) -> Reply:
@@ -380,6 +385,29 @@ class SandboxApp:
         headers.append(("Content-Length", str(len(reply.body))))
         start_response(f"{reply.status} {reason}".rstrip(), headers)
         return [reply.body]
+
+
+VERSIONS_PAGE_MAX = 50  # ListVersionsByFunction's own page limit, whatever MaxItems asks
+
+
+def _versions_page(call: Call, reply: Reply) -> Reply:
+    """One page of moto's (unpaginated) version list, as the service pages it."""
+    raw = call.query.get("MaxItems", str(VERSIONS_PAGE_MAX))
+    if not raw.isdigit() or not 1 <= int(raw) <= contract.LIST_MAX_ITEMS:
+        raise ApiError(
+            400, contract.VALIDATION, f"1 validation error detected: Value '{raw}' at 'maxItems'"
+        )
+    size = min(int(raw), VERSIONS_PAGE_MAX)
+    marker = call.query.get("Marker", "")
+    start = int(marker) if marker.isdigit() else 0
+    if marker and not marker.isdigit():
+        raise ApiError(400, contract.INVALID_PARAMETER, f"Invalid marker: {marker}")
+    body = json.loads(reply.body)
+    versions = body.get("Versions", [])
+    page: dict[str, Any] = {"Versions": versions[start : start + size]}
+    if start + size < len(versions):
+        page["NextMarker"] = str(start + size)
+    return json_reply(200, page)
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
