@@ -6,6 +6,7 @@ Region, profile, credentials and endpoint come from the standard AWS configurati
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,6 +103,9 @@ class AwsLambdaProvider:
     ) -> None:
         """``rate``: control-plane requests per second this provider allows itself per Region
         (AWS's budget is 15, shared with everything in the account); GetFunction has its own."""
+        # AWS_REGION comes first, as in the AWS CLI v2 and the other SDKs; botocore reads only
+        # AWS_DEFAULT_REGION and the config file, which follow.
+        region = region or os.environ.get("AWS_REGION") or None
         with _mapped("reading the AWS configuration"):
             self._session = boto3.Session(
                 profile_name=profile, region_name=region, **(credentials or {})
