@@ -7,6 +7,7 @@ and GetProvisionedConcurrencyConfig for aliases that gain weighted routing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.contract import LATEST
 from reconciler.errors import Problem
@@ -20,19 +21,24 @@ VersionLookup = Callable[[FunctionTarget, str], VersionInfo | None]
 
 
 def preflight(
-    plan: Plan, desired: Sequence[DesiredFunction], reader: VersionReader
+    plan: Plan, desired: Sequence[DesiredFunction], reader: VersionReader, *, workers: int = 8
 ) -> list[Problem]:
-    """Every problem the service would raise at apply, each at the manifest line of its alias."""
+    """Every problem the service would raise at apply, each at the manifest line of its alias.
+
+    The versions to read are read first, ``workers`` at a time (the provider paces them)."""
     sources = {
         (d.target, alias.name): source
         for d in desired
         for alias, source in zip(d.aliases, d.alias_sources, strict=False)
     }
+    needed = list({(c.target, v) for c in plan.actions for v in _versions_to_read(c)})
     known: dict[tuple[FunctionTarget, str], VersionInfo | None] = {}
+    if needed:
+        with ThreadPoolExecutor(max(1, min(workers, len(needed)))) as pool:
+            infos = pool.map(lambda pair: reader.version_info(*pair), needed)
+            known = dict(zip(needed, infos, strict=True))
 
     def info(target: FunctionTarget, version: str) -> VersionInfo | None:
-        if (target, version) not in known:
-            known[(target, version)] = reader.version_info(target, version)
         return known[(target, version)]
 
     problems: list[Problem] = []
@@ -43,16 +49,33 @@ def preflight(
     return problems
 
 
-def _check(change: Change, info: VersionLookup, reader: VersionReader) -> list[str]:
+def _moves(change: Change) -> tuple[list[str], bool]:
+    """The published versions the alias moves to, and whether its weighted routing is new."""
     after, before = change.after, change.before
     if after is None:  # a delete points nowhere
-        return []
-    name = f"{change.target.name}:{change.alias}"
+        return [], False
     old = set() if before is None else {before.version}
     if before is not None and before.routing is not None:
         old.add(before.routing.version)
     wanted = [after.version] + ([after.routing.version] if after.routing else [])
     moved_to = [v for v in wanted if v != LATEST and v not in old]
+    return moved_to, after.routing is not None and (before is None or before.routing is None)
+
+
+def _versions_to_read(change: Change) -> set[str]:
+    moved_to, routing_is_new = _moves(change)
+    versions = set(moved_to)
+    if change.after is not None and change.after.routing and (moved_to or routing_is_new):
+        versions |= {change.after.version, change.after.routing.version}  # to compare their roles
+    return versions
+
+
+def _check(change: Change, info: VersionLookup, reader: VersionReader) -> list[str]:
+    after = change.after
+    if after is None:
+        return []
+    name = f"{change.target.name}:{change.alias}"
+    moved_to, routing_is_new = _moves(change)
     messages = [
         f"{name}: version {v} of {change.target.address} does not exist or is not published; "
         "publish it, or point the alias at a published version"
@@ -61,7 +84,6 @@ def _check(change: Change, info: VersionLookup, reader: VersionReader) -> list[s
     ]
     if messages or after.routing is None:
         return messages
-    routing_is_new = before is None or before.routing is None
     if moved_to or routing_is_new:
         primary, extra = (
             info(change.target, after.version),

@@ -112,3 +112,32 @@ def test_a_valid_weighted_plan_passes_and_applies(
     code, _ = plan(estate, tmp_path, capsys, aliases, "apply", "--auto-approve")
     assert code == 0
     assert estate.stats()["calls"]["UpdateAlias"] == 1
+
+
+def test_versions_of_many_functions_are_read_concurrently_and_each_once(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = [f"svc-{i:02d}" for i in range(12)]
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {"name": n, "versions": 3, "aliases": [{"name": "live", "version": 1}]}
+                for n in names
+            ],
+        }
+    )
+    for n in names:
+        (tmp_path / f"{n}.yaml").write_text(
+            f"function: {n}\nregion: {REGION}\naliases:\n"
+            "  - {name: live, version: 2, routing: {version: 3, weight: 0.1}}\n"
+            "  - {name: beta, version: 3}\n",
+            encoding="utf-8",
+        )
+    sandbox.set_latency(50)
+    sandbox.reset_stats()
+    code = main(["plan", str(tmp_path), "--endpoint-url", sandbox.url])
+    assert code == 0, capsys.readouterr().err
+    stats = sandbox.stats()
+    assert stats["calls"]["GetFunction"] == 2 * len(names)  # versions 2 and 3, once each
+    assert stats["peak_in_flight"]["GetFunction"] > 1  # read side by side, not one by one

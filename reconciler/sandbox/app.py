@@ -265,7 +265,8 @@ class SandboxApp:
             return self._send(start_response, self.admin(environ["REQUEST_METHOD"], path, body))
         call = self._name(environ, path, body)
         try:
-            reply = self._handle(call, environ)
+            with self.realism.in_flight(call.operation):
+                reply = self._handle(call, environ)
         except Exception:  # a sandbox bug must look like a 500 to the client, and be visible
             traceback.print_exc()
             reply = error_reply(ApiError(500, "ServiceException", "Sandbox internal error"))

@@ -11,7 +11,8 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -90,6 +91,9 @@ class Stats:
     calls: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    # The most calls of each operation answered at once: shows a client's concurrency.
+    peak_in_flight: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
         reads = sum(n for op, n in self.calls.items() if is_read(op))
@@ -100,6 +104,7 @@ class Stats:
             "total": sum(self.calls.values()),
             "throttled": dict(sorted(self.throttled.items())),
             "faults": dict(sorted(self.faults.items())),
+            "peak_in_flight": dict(sorted(self.peak_in_flight.items())),
         }
 
 
@@ -179,6 +184,20 @@ class Realism:
     def count(self, operation: str) -> None:
         with self._lock:
             self.stats.calls[operation] += 1
+
+    @contextmanager
+    def in_flight(self, operation: str) -> Iterator[None]:
+        with self._lock:
+            stats = self.stats
+            stats.in_flight[operation] += 1
+            stats.peak_in_flight[operation] = max(
+                stats.peak_in_flight[operation], stats.in_flight[operation]
+            )
+        try:
+            yield
+        finally:
+            with self._lock:
+                stats.in_flight[operation] -= 1
 
     def throttle(self, account: str, region: str, operation: str) -> float:
         """0.0 if the call may go ahead, else the seconds until the caller's budget refills."""
