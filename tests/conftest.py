@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from reconciler.providers.aws_lambda import AwsLambdaProvider
 from reconciler.sandbox import Sandbox
 
 REGION = "eu-west-1"
@@ -57,6 +58,17 @@ def make_client(
         aws_secret_access_key="testing",
         config=Config(**options),
     )
+
+
+def make_provider(sandbox: Sandbox, **options: Any) -> AwsLambdaProvider:
+    """The reconciler's boto3 provider talking to the sandbox, unpaced (no quotas are on)."""
+    settings: dict[str, Any] = {
+        "region": REGION,
+        "endpoint_url": sandbox.url,
+        "credentials": {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        "rate": 1000,
+    }
+    return AwsLambdaProvider(**(settings | options))
 
 
 @pytest.fixture

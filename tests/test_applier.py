@@ -17,7 +17,7 @@ from reconciler.planner import DesiredFunction, plan
 from reconciler.providers.aws_lambda import AwsLambdaProvider
 from reconciler.providers.memory import MemoryProvider
 from reconciler.sandbox import Sandbox
-from tests.conftest import ACCOUNT, REGION, make_client
+from tests.conftest import ACCOUNT, REGION, make_client, make_provider
 
 T = FunctionTarget(ACCOUNT, REGION, "orders")
 
@@ -171,12 +171,7 @@ def aws(sandbox: Sandbox) -> AwsLambdaProvider:
         }
     )
     sandbox.reset_stats()
-    return AwsLambdaProvider(
-        region=REGION,
-        endpoint_url=sandbox.url,
-        credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
-        rate=1000,
-    )
+    return make_provider(sandbox)
 
 
 def test_sandbox_apply_then_second_apply_writes_nothing(

@@ -20,7 +20,7 @@ from reconciler.errors import (
 from reconciler.live import DesiredAlias, FunctionTarget
 from reconciler.providers.aws_lambda import AwsLambdaProvider
 from reconciler.sandbox import Sandbox
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION, make_provider
 
 T = FunctionTarget(ACCOUNT, REGION, "orders")
 
@@ -35,7 +35,7 @@ def provider(sandbox: Sandbox) -> AwsLambdaProvider:
             ],
         }
     )
-    return AwsLambdaProvider(region=REGION, endpoint_url=sandbox.url, rate=1000, max_attempts=2)
+    return make_provider(sandbox, max_attempts=2)
 
 
 def test_region_from_aws_region_before_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:

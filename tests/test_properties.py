@@ -20,7 +20,7 @@ from reconciler.plan import Plan
 from reconciler.planner import DesiredFunction, plan
 from reconciler.providers.aws_lambda import AwsLambdaProvider
 from reconciler.sandbox import Sandbox
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION, make_provider
 
 VERSIONS = 5
 TARGET = FunctionTarget(ACCOUNT, REGION, "props")
@@ -72,12 +72,7 @@ def start(sandbox: Sandbox, live: list[DesiredAlias]) -> AwsLambdaProvider:
                 "AdditionalVersionWeights": {alias.routing.version: alias.routing.weight}
             }
         sandbox.change_alias(TARGET.name, alias.name, REGION, **changes)
-    return AwsLambdaProvider(
-        region=REGION,
-        endpoint_url=sandbox.url,
-        credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
-        rate=1000,
-    )
+    return make_provider(sandbox)
 
 
 def plan_of(provider: AwsLambdaProvider, function: DesiredFunction) -> Plan:
