@@ -1,11 +1,15 @@
-"""The GitHub side: workflows lint clean, every third-party action is pinned, the README's
-commands and the pre-commit hook are what they say."""
+"""The GitHub side: workflows lint clean, every third-party action is pinned, the composite
+action's script does what it says when bash runs it as the runner does, the README's commands and
+the pre-commit hook are what they say."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -92,3 +96,139 @@ def test_pre_commit_hook_validates_manifests() -> None:
     assert hook["entry"] == "reconcile validate"
     assert re.search(hook["files"], "manifests/payments-api.yaml")
     assert not re.search(hook["files"], "README.md")
+
+
+# A stand-in for the reconcile CLI, for testing the action's shell script alone: it records its
+# arguments, prints markdown and exits with FAKE_EXIT.
+FAKE_RECONCILE = """\
+#!{python}
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+print("fake markdown")
+sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
+"""
+
+
+@dataclass(frozen=True)
+class ActionRun:
+    returncode: int
+    calls: list[list[str]]
+    outputs: dict[str, str]
+    stderr: str
+
+
+def run_action_script(
+    tmp_path: Path,
+    *,
+    command: str = "plan",
+    paths: str = "manifests/",
+    args: str = "",
+    fail_on_error: str = "true",
+    exit_code: int = 0,
+) -> ActionRun:
+    """Run the action's reconcile step as the runner does (bash -eo pipefail, inputs in env)."""
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    (step,) = [s for s in steps if s.get("id") == "run"]
+    assert step["shell"] == "bash"
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    bin_dir, temp, work = tmp_path / "bin", tmp_path / "runner-temp", tmp_path / "work"
+    for directory in (bin_dir, temp, work):
+        directory.mkdir()
+    fake = bin_dir / "reconcile"
+    fake.write_text(FAKE_RECONCILE.format(python=sys.executable), encoding="utf-8")
+    fake.chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)
+    (work / "123456789012" / "eu-west-1" / "x").mkdir(parents=True)  # what a glob would match
+    outputs = tmp_path / "github-output"
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_ACTION_PATH": str(ACTION.parent),
+        "FAKE_LOG": str(tmp_path / "calls.jsonl"),
+        "FAKE_EXIT": str(exit_code),
+        "COMMAND": command,
+        "PATHS": paths,
+        "ARGS": args,
+        "FAIL_ON_ERROR": fail_on_error,
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    log = tmp_path / "calls.jsonl"
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    lines = outputs.read_text().splitlines() if outputs.exists() else []
+    return ActionRun(
+        done.returncode, calls, dict(line.split("=", 1) for line in lines), done.stderr
+    )
+
+
+def test_action_splits_args_as_a_shell_would_with_quotes(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, args="--target '123456789012/eu-west-1/*'")
+    assert run.returncode == 0, run.stderr
+    (call,) = run.calls
+    assert call[-2:] == ["--target", "123456789012/eu-west-1/*"]  # one argument, no quotes, no glob
+
+
+def test_action_args_are_never_evaluated(tmp_path: Path) -> None:
+    args = '--target "$(touch pwned)" ; touch pwned2 `touch pwned3` $HOME x && y | z'
+    run = run_action_script(tmp_path, command="drift", args=args)
+    assert run.returncode == 0, run.stderr
+    assert not list(tmp_path.rglob("pwned*"))
+    (call,) = run.calls
+    assert call[call.index("--target") :] == [
+        "--target",
+        "$(touch pwned)",
+        ";",
+        "touch",
+        "pwned2",
+        "`touch",
+        "pwned3`",
+        "$HOME",
+        "x",
+        "&&",
+        "y",
+        "|",
+        "z",
+    ]
+
+
+def test_action_paths_are_split_the_same_way(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, command="drift", paths="manifests/ 'team a/*.yaml'")
+    assert run.returncode == 0, run.stderr
+    (call,) = run.calls
+    assert call[:3] == ["drift", "manifests/", "team a/*.yaml"]
+
+
+def test_action_refuses_unbalanced_quotes_without_running_anything(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, args="--target '123456789012/eu-west-1/*")
+    assert run.returncode != 0
+    assert run.calls == []
+    assert "args" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "fail_on_error", "step_fails", "changes"),
+    [
+        (0, "true", False, "false"),
+        (2, "true", False, "true"),  # changes are not an error
+        (2, "false", False, "true"),
+        (1, "false", False, "false"),
+        (1, "true", True, "false"),
+    ],
+)
+def test_action_reports_the_exit_code_under_bash_errexit(
+    tmp_path: Path, exit_code: int, fail_on_error: str, step_fails: bool, changes: str
+) -> None:
+    run = run_action_script(tmp_path, exit_code=exit_code, fail_on_error=fail_on_error)
+    assert (run.returncode != 0) is step_fails, run.stderr
+    assert run.outputs["exit-code"] == str(exit_code)
+    assert run.outputs["changes"] == changes
