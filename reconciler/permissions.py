@@ -1,10 +1,14 @@
-"""Least-privilege IAM policies, built from what each provider operation declares it calls."""
+"""Least-privilege IAM policies, built from what each provider operation declares it calls, and
+the trust policies that say which GitHub workflows may assume the roles that hold them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from reconciler.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,3 +79,74 @@ def policy(provider: type, *, apply: bool, functions: Sequence[FunctionScope]) -
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+# The repository's OIDC subject is customised to these claims (README, GitOps setup), so a subject
+# names the job's workflow file and ref: the role trusts code from the default branch, not a PR's.
+SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
+PLAN_WORKFLOW = ".github/workflows/reconcile-plan-trusted.yml"
+DRIFT_WORKFLOW = ".github/workflows/reconcile-drift.yml"
+APPLY_WORKFLOW = ".github/workflows/reconcile-apply.yml"
+APPLY_ENVIRONMENT = "production"
+
+# GitHub's rules for names: an owner is letters, digits and inner hyphens; a repository is letters,
+# digits, '.', '_' and '-'. Nothing else may reach a subject, where '*' or ':' would change it.
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?/[A-Za-z0-9._-]{1,100}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_BRANCH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+
+
+def _subject(repository: str, context: str, workflow: str, branch: str) -> str:
+    """The OIDC ``sub`` of a job of ``workflow`` at ``branch``, in the customised format."""
+    ref = f"{repository}/{workflow}@refs/heads/{branch}"
+    return f"repo:{repository}:{context}:job_workflow_ref:{ref}"
+
+
+def trust_policy(
+    *, apply: bool, repository: str, account: str, branch: str = "main"
+) -> dict[str, Any]:
+    """The trust policy of the plan role (pull-request plans by the trusted workflow, and drift)
+    or of the apply role (apply in the protected environment): each workflow from ``branch`` only.
+    """
+    if not _REPOSITORY.fullmatch(repository) or repository.split("/")[1] in {".", ".."}:
+        raise InputError(
+            f"repository {repository!r}: expected OWNER/NAME, as in github.com/OWNER/NAME"
+        )
+    if not _ACCOUNT.fullmatch(account):
+        raise InputError(f"account {account!r}: an AWS account is 12 digits")
+    if (
+        not _BRANCH.fullmatch(branch)
+        or ".." in branch
+        or branch.endswith(".lock")
+        or branch.startswith("refs/")
+    ):
+        raise InputError(f"branch {branch!r}: expected a branch name such as main, not a ref")
+    if apply:
+        sid = "ApplyInTheProtectedEnvironmentFromTheDefaultBranch"
+        subjects = [
+            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)
+        ]
+    else:
+        sid = "PlanPullRequestsAndDriftFromTheDefaultBranch"
+        subjects = [
+            _subject(repository, "pull_request", PLAN_WORKFLOW, branch),
+            _subject(repository, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, branch),
+        ]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                        f"{GITHUB_OIDC}:sub": subjects,
+                    }
+                },
+            }
+        ],
+    }
