@@ -27,7 +27,6 @@ from reconciler import __version__
 from reconciler.budget import CONTROL_PLANE_RATE
 from reconciler.errors import (
     InputError,
-    ManifestError,
     PreflightError,
     ProblemsError,
     ReconcilerError,
@@ -222,6 +221,13 @@ def apply(
     report: Annotated[
         Path | None, typer.Option(help="Write every outcome as JSON to this file.")
     ] = None,
+    manifests: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="With a saved plan: refuse it unless these manifests are still the ones it was "
+            "planned from (repeatable).",
+        ),
+    ] = None,
     target: TargetOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
@@ -239,6 +245,8 @@ def apply(
         region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
     )
     saved = _saved_plan(paths)
+    if manifests:
+        _check_planned_from(saved, paths[0], manifests, connection.region)
     with _session(connection, [] if saved else paths) as (provider, loaded):
         if saved is not None:
             the_plan = Targets(connection.targets).select(saved)
@@ -379,15 +387,43 @@ def permissions(
         bool, typer.Option("--plan", help="The read-only policy for plan and drift.")
     ] = False,
     for_apply: Annotated[bool, typer.Option("--apply", help="The policy for apply.")] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust-policy",
+            help="Print the role's trust policy instead: the GitHub workflows that may assume it.",
+        ),
+    ] = False,
+    repo: Annotated[
+        str | None,
+        typer.Option(metavar="OWNER/NAME", help="With --trust-policy: the GitHub repository."),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="With --trust-policy: the AWS account of the role.")
+    ] = None,
+    branch: Annotated[
+        str, typer.Option(help="With --trust-policy: the branch the trusted workflows run from.")
+    ] = "main",
 ) -> int:
-    """Print a least-privilege IAM policy (JSON) for plan/drift or for apply."""
+    """Print a least-privilege IAM policy (JSON) for plan/drift or for apply, or with
+    --trust-policy the trust policy of its role (README, GitOps setup)."""
     from reconciler.contract import partition_of
     from reconciler.manifests import load_manifests
-    from reconciler.permissions import FunctionScope, policy
+    from reconciler.permissions import FunctionScope, policy, trust_policy
     from reconciler.providers.aws_lambda import AwsLambdaProvider
 
     if for_plan == for_apply:
         raise InputError("choose one: --plan (read only) or --apply")
+    if trust:
+        if paths:
+            raise InputError("--trust-policy takes no manifests: it says who may assume the role")
+        if repo is None or account is None:
+            raise InputError("--trust-policy needs --repo OWNER/NAME and --account ACCOUNT")
+        document = trust_policy(apply=for_apply, repository=repo, account=account, branch=branch)
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    if repo is not None or account is not None:
+        raise InputError("--repo and --account go with --trust-policy")
     scopes = []
     for manifest in load_manifests(paths).manifests if paths else ():
         ref = manifest.spec.where
@@ -401,24 +437,40 @@ def permissions(
 
 
 @app.command()
-def groups(paths: Paths, region: RegionOpt = None) -> int:
+def groups(
+    paths: Paths,
+    region: RegionOpt = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="The account of the default credentials: manifests that name no account belong "
+            "to its group. Needed when some manifest names none.",
+        ),
+    ] = None,
+) -> int:
     """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
-    group, each limited to it with --target."""
+    group, each limited to it with --target. Every function is in exactly one group."""
     from reconciler.manifests import load_manifests
 
+    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise InputError(f"--account must be a 12-digit account ID, not {json.dumps(account)}")
     found: set[tuple[str, str]] = set()
     for manifest in load_manifests(paths, default_region=region).manifests:
         ref = manifest.spec.where
         where = ref.region or region
-        if where is None:
+        owner = ref.account or account
+        if where is None or owner is None:
+            missing = "a Region" if where is None else "an account"
             raise InputError(
-                f"{manifest.source}: no Region for {manifest.spec.function}; set it, or pass "
-                "--region"
+                f"{manifest.source}: {manifest.spec.function} names no "
+                f"{'Region' if where is None else 'account'}; set it in the manifest, or pass "
+                f"{'--region' if where is None else '--account'} ({missing} for every manifest "
+                "that names none)"
             )
-        found.add((ref.account or "*", where))
+        found.add((owner, where))
     include = [
-        {"account": account, "region": where, "target": f"{account}/{where}/*"}
-        for account, where in sorted(found)
+        {"account": owner, "region": where, "target": f"{owner}/{where}/*"}
+        for owner, where in sorted(found)
     ]
     print(json.dumps({"include": include}))
     return EXIT_OK
@@ -585,7 +637,7 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
         caller_account=account,
     )
     targets = Targets(connection.targets)
-    desired = [d for d in desired if targets.function(d.target)]
+    desired = targets.functions(desired, key=lambda d: d.target)
     check_account(desired, account)  # after --target: a job may own one account of many
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
@@ -657,6 +709,23 @@ def _saved_plan(paths: Sequence[Path]) -> Plan | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{paths[0]}: cannot read the plan: {exc}") from None
     return loads_plan(text, source=str(paths[0]))
+
+
+def _check_planned_from(
+    saved: Plan | None, plan_file: Path, manifests: Sequence[Path], region: str | None
+) -> None:
+    """A saved plan made from other manifests (a later push, another branch) is refused."""
+    from reconciler.manifests import load_manifests
+
+    if saved is None:
+        raise InputError(
+            "--manifests goes with a saved plan: reconcile apply PLANFILE --manifests DIR"
+        )
+    if load_manifests(manifests, default_region=region).digest != saved.manifests_digest:
+        raise InputError(
+            f"{plan_file}: the manifests have changed since this plan was made; plan them again. "
+            "Nothing was changed."
+        )
 
 
 def _write_plan(path: Path, the_plan: Plan) -> None:
@@ -735,11 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             _err(str(problem))
         count, files = len(exc.problems), len({p.path for p in exc.problems})
-        consequence = (
-            "nothing was sent to AWS" if isinstance(exc, ManifestError) else "nothing was changed"
-        )
         problems = f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}"
-        _err(f"{problems}; {consequence}.")
+        _err(f"{problems}; {exc.consequence}.")
         return EXIT_ERROR
     except ReconcilerError as exc:
         _err(f"error: {exc}")

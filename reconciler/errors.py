@@ -50,15 +50,24 @@ class Problem:
 
 
 class ProblemsError(InputError):
-    """Bad input found in several places at once; ``problems`` holds every one, in order."""
+    """Bad input found in several places at once; ``problems`` holds every one, in order.
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    ``consequence`` says what was (not) done because of them, as the CLI reports it.
+    """
+
+    consequence = "nothing was changed"
+
+    def __init__(self, problems: Sequence[Problem], *, consequence: str | None = None) -> None:
         self.problems = tuple(sorted(problems))
+        if consequence is not None:
+            self.consequence = consequence
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class ManifestError(ProblemsError):
     """One or more manifests do not load or validate; nothing was sent to the cloud."""
+
+    consequence = "nothing was sent to AWS"
 
 
 class PreflightError(ProblemsError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import ValidationError
 
+from reconciler import contract
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.spec import FunctionSpec
@@ -381,23 +382,34 @@ def _problem(error: Any, document: _Document) -> Problem:
 def _duplicate_functions(
     manifests: Sequence[Manifest], default_region: str | None
 ) -> list[Problem]:
-    first: dict[tuple[str | None, str | None, str], Manifest] = {}
-    problems = []
+    """Manifests that the files alone show to name one function (resolution finds the rest)."""
+    keyed = []
     for manifest in manifests:
-        spec = manifest.spec
-        ref = spec.where
-        key = (ref.account, ref.region or default_region, ref.name)
-        if key in first:
-            earlier = first[key].source
+        ref = manifest.spec.where
+        region = ref.region or default_region
+        partition = ref.partition or (contract.partition_of(region) if region else None)
+        shown = "/".join((ref.account or "(your account)", region or "(default Region)", ref.name))
+        keyed.append(((partition, ref.account, region, ref.name), shown, manifest))
+    return duplicate_functions(keyed)
+
+
+def duplicate_functions(keyed: Iterable[tuple[Hashable, str, Manifest]]) -> list[Problem]:
+    """One function, one owner: a problem at every manifest whose key an earlier one had.
+
+    ``keyed`` holds (identity, the identity as shown, manifest); the identity compares the
+    function as resolved (partition, account, Region, name), never as it was spelt.
+    """
+    first: dict[Hashable, Manifest] = {}
+    problems = []
+    for key, shown, manifest in keyed:
+        earlier = first.setdefault(key, manifest)
+        if earlier is not manifest:
             problems.append(
                 Problem(
-                    manifest.source.path,
-                    manifest.source.line,
-                    manifest.source.column,
-                    f"function {ref.name!r} is already managed at {earlier}; "
-                    "keep one manifest per function",
+                    *manifest.source,
+                    f"function {shown} (written {manifest.spec.function!r}) is already managed "
+                    f"at {earlier.source} (written {earlier.spec.function!r}); keep one manifest "
+                    "per function",
                 )
             )
-        else:
-            first[key] = manifest
     return problems

@@ -5,23 +5,19 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from deepdiff import DeepDiff
 
 from reconciler import contract
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.live import (
-    WEIGHT_TOLERANCE,
     DesiredAlias,
     FunctionTarget,
     LiveAlias,
     LiveFunction,
     Route,
 )
-from reconciler.manifests import Manifest, Source
-from reconciler.plan import Action, Change, FieldDiff, Plan
+from reconciler.manifests import Manifest, Source, duplicate_functions
+from reconciler.plan import Action, Change, Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +65,7 @@ def resolve(
     else the defaults (the account of the credentials in use)."""
     problems: list[Problem] = []
     resolved: list[DesiredFunction] = []
+    keyed: list[tuple[FunctionTarget, str, Manifest]] = []  # one function, one owner
     for manifest in manifests:
         spec, where = manifest.spec, manifest.source
         ref = spec.where
@@ -88,9 +85,14 @@ def resolve(
         partition = ref.partition or contract.partition_of(region)
         target = FunctionTarget(account, region, ref.name, partition)
         resolved.append(DesiredFunction.from_manifest(manifest, target))
+        keyed.append((target, target.address, manifest))
+    problems.extend(duplicate_functions(keyed))
     if problems:
-        raise ManifestError(problems)
+        raise ManifestError(problems, consequence=_NOTHING_READ)
     return resolved
+
+
+_NOTHING_READ = "no alias was read or changed"
 
 
 def check_account(desired: Sequence[DesiredFunction], caller_account: str) -> None:
@@ -106,7 +108,7 @@ def check_account(desired: Sequence[DesiredFunction], caller_account: str) -> No
         if function.target.account != caller_account
     ]
     if problems:
-        raise ManifestError(problems)
+        raise ManifestError(problems, consequence=_NOTHING_READ)
 
 
 @without_cyclic_gc
@@ -133,15 +135,7 @@ def plan(
                 changes.append(_compare(function.target, before, after))
             elif before is not None and function.prune and not function.keeps(name):
                 changes.append(
-                    Change(
-                        Action.DELETE,
-                        function.target,
-                        name,
-                        before,
-                        None,
-                        (),
-                        "not in the manifest; prune: true",
-                    )
+                    Change(Action.DELETE, function.target, name, before, None, True, function.keep)
                 )
             elif before is not None:
                 unmanaged.append((function.target, before))
@@ -150,38 +144,10 @@ def plan(
 
 def _compare(target: FunctionTarget, before: LiveAlias | None, after: DesiredAlias) -> Change:
     if before is None:
-        diffs = tuple(
-            FieldDiff(k, None, v) for k, v in after.managed_fields().items() if v is not None
-        )
-        return Change(Action.CREATE, target, after.name, None, after, diffs, "not live")
+        return Change(Action.CREATE, target, after.name, None, after)
     if before.satisfies(after):  # the fast path: most aliases do not differ
         return Change(Action.NOOP, target, after.name, before, after)
-    diffs = field_diffs(before.fields_like(after), after.managed_fields())
-    if not diffs:  # never plan an update that changes nothing: it would churn the RevisionId
+    change = Change(Action.UPDATE, target, after.name, before, after)
+    if not change.diffs:  # never plan an update that changes nothing: it would churn the RevisionId
         return Change(Action.NOOP, target, after.name, before, after)
-    reason = "differs: " + ", ".join(d.field for d in diffs)
-    return Change(Action.UPDATE, target, after.name, before, after, diffs, reason)
-
-
-def field_diffs(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldDiff, ...]:
-    """Each managed field that differs; inside nested fields (routing), each leaf, by deepdiff,
-    with weights within the tolerance equal."""
-    diffs: list[FieldDiff] = []
-    for name in sorted(before.keys() | after.keys()):
-        old, new = before.get(name), after.get(name)
-        if old == new:
-            continue
-        if isinstance(old, dict) and isinstance(new, dict):
-            tree = DeepDiff(old, new, view="tree", math_epsilon=WEIGHT_TOLERANCE)
-            diffs.extend(
-                FieldDiff(
-                    ".".join([name, *(str(p) for p in level.path(output_format="list"))]),
-                    level.t1,
-                    level.t2,
-                )
-                for levels in tree.values()
-                for level in levels
-            )
-        else:
-            diffs.append(FieldDiff(name, old, new))
-    return tuple(sorted(diffs, key=lambda d: d.field))
+    return change

@@ -1,0 +1,111 @@
+"""One function, one owner, whatever its spelling: end to end against the sandbox.
+
+Saved plans are tested in test_plan.py; targets and groups in test_cli.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+from tests.conftest import ACCOUNT, REGION, make_client
+
+
+@pytest.fixture
+def orders(sandbox: Sandbox) -> Sandbox:
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {
+                    "name": "orders",
+                    "versions": 3,
+                    "aliases": [{"name": "live", "version": 1}, {"name": "beta", "version": 2}],
+                }
+            ],
+        }
+    )
+    sandbox.reset_stats()
+    return sandbox
+
+
+# Each pair names one function twice; both files prune, so each would delete the other's alias.
+SPELLINGS = [
+    pytest.param(
+        "function: orders\nregion: eu-west-1\n",
+        f"function: arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders\n",
+        id="name-and-arn",
+    ),
+    pytest.param(
+        "function: orders\nregion: eu-west-1\n",
+        f"function: {ACCOUNT}:function:orders\nregion: eu-west-1\n",
+        id="name-and-partial-arn",
+    ),
+    pytest.param(
+        f'function: orders\nregion: eu-west-1\naccount: "{ACCOUNT}"\n',
+        "function: orders\nregion: eu-west-1\n",
+        id="account-and-none",
+    ),
+    pytest.param(
+        "function: orders\nregion: eu-west-1\n",
+        "function: orders\n",
+        id="region-and-default-region",
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), SPELLINGS)
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_one_function_under_two_spellings_is_refused_before_anything_is_read(
+    orders: Sandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    first: str,
+    second: str,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", REGION)  # the Region of a manifest that names none
+    (tmp_path / "a.yaml").write_text(
+        first + "prune: true\naliases:\n  - {name: live, version: 2}\n", encoding="utf-8"
+    )
+    (tmp_path / "b.yaml").write_text(
+        "# the same function, spelt otherwise\n"
+        + second
+        + "prune: true\naliases:\n  - {name: beta, version: 3}\n",
+        encoding="utf-8",
+    )
+    args = [command, str(tmp_path), "--endpoint-url", orders.url]
+    code = main([*args, "--auto-approve"] if command == "apply" else args)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{tmp_path / 'b.yaml'}:2:1:" in err
+    assert f"{tmp_path / 'a.yaml'}:1:1" in err
+    assert f"{ACCOUNT}/{REGION}/orders" in err
+    stats = orders.stats()
+    assert stats["writes"] == 0
+    assert "ListAliases" not in stats["calls"]
+    aliases = make_client(orders).list_aliases(FunctionName="orders")["Aliases"]
+    assert sorted((a["Name"], a["FunctionVersion"]) for a in aliases) == [
+        ("beta", "2"),
+        ("live", "1"),
+    ]
+
+
+def test_validate_refuses_what_the_files_alone_show_to_be_one_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        f'function: orders\nregion: eu-west-1\naccount: "{ACCOUNT}"\naliases: []\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "b.yaml").write_text(
+        f"function: arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders\naliases: []\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'b.yaml'}:1:1:" in err
+    assert f"{tmp_path / 'a.yaml'}:1:1" in err
