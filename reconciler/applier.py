@@ -8,12 +8,13 @@ from enum import Enum
 
 from reconciler.errors import (
     ConflictError,
+    InputError,
     NotFoundError,
     PreconditionFailedError,
     ProviderError,
 )
 from reconciler.live import LiveAlias
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan import Action, Change, Plan, plan_problems
 from reconciler.providers.base import AliasWriter
 
 
@@ -65,7 +66,15 @@ def apply(
     should_stop: Callable[[], bool] = lambda: False,
     on_result: Callable[[Result], None] = lambda result: None,
 ) -> ApplyReport:
-    """Make each change of ``plan``, guarded by the RevisionId it was planned against."""
+    """Make each change of ``plan``, guarded by the RevisionId it was planned against.
+
+    A plan that holds anything apply must not make (see ``plan_problems``) is refused whole,
+    before any write."""
+    problems = plan_problems(plan)
+    if problems:
+        raise InputError(
+            "the plan cannot be applied; nothing was changed:\n  " + "\n  ".join(problems)
+        )
     results: list[Result] = []
     interrupted = False
     for change in plan.changes:
@@ -92,6 +101,9 @@ def _apply_one(change: Change, provider: AliasWriter) -> Result:
         )
     except ProviderError as exc:
         return Result(change, Outcome.FAILED, message=str(exc))
+
+
+# The asserts below narrow types only: plan_problems has refused every other shape before any write.
 
 
 def _create(change: Change, provider: AliasWriter) -> Result:

@@ -1,17 +1,27 @@
-"""The plan: a value that says what apply will do, and its saved-file format."""
+"""The plan: a value that says what apply will do, and its saved-file format.
+
+What a plan shows is derived from what apply sends: a change's field differences and its reason
+are computed from ``before`` and ``after``, never stored and read back.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from reconciler.errors import PlanFileError
-from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, Route
+from reconciler import contract
+from reconciler.errors import InputError, PlanFileError
+from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
 
-FORMAT_VERSION = "1.0"
+# 2.0: a digest of the file's content; deletes record the prune policy that allowed them.
+FORMAT_VERSION = "2.0"
+DIGEST_PREFIX = "sha256:"
 
 
 class Action(str, Enum):
@@ -36,14 +46,15 @@ class FieldDiff:
 class Change:
     """One alias and what apply does to it.
 
-    | action | before                                    | after         |
-    |--------|-------------------------------------------|---------------|
-    | CREATE | None                                      | desired alias |
+    | action | before                                      | after         |
+    |--------|---------------------------------------------|---------------|
+    | CREATE | None                                        | desired alias |
     | UPDATE | live alias; its RevisionId guards the write | desired alias |
-    | DELETE | live alias; its RevisionId is re-checked  | None          |
-    | NOOP   | live alias                                | desired alias |
+    | DELETE | live alias; its RevisionId is re-checked    | None          |
+    | NOOP   | live alias                                  | desired alias |
 
-    ``reason`` is for display only and never drives apply.
+    ``prune`` and ``keep`` are the function's prune policy; a DELETE is applied only if it says
+    ``prune: true`` and the alias matches no ``keep`` glob.
     """
 
     action: Action
@@ -51,12 +62,63 @@ class Change:
     alias: str
     before: LiveAlias | None
     after: DesiredAlias | None
-    diffs: tuple[FieldDiff, ...] = ()
-    reason: str = ""
+    prune: bool = False
+    keep: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
         return self.target.alias_address(self.alias)
+
+    @property
+    def diffs(self) -> tuple[FieldDiff, ...]:
+        """The managed fields that differ, derived from ``before`` and ``after``."""
+        if self.after is None:
+            return ()
+        if self.before is None:
+            return tuple(
+                FieldDiff(k, None, v)
+                for k, v in self.after.managed_fields().items()
+                if v is not None
+            )
+        return field_diffs(self.before.fields_like(self.after), self.after.managed_fields())
+
+    @property
+    def reason(self) -> str:
+        """Why, for display only: derived like ``diffs``, never driving apply."""
+        if self.action is Action.CREATE:
+            return "not live"
+        if self.action is Action.DELETE:
+            return "not in the manifest; prune: true"
+        if self.action is Action.UPDATE:
+            return "differs: " + ", ".join(d.field for d in self.diffs)
+        return ""
+
+
+def field_diffs(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    """Each managed field that differs; inside nested fields (routing), each leaf, by deepdiff,
+    with weights within the tolerance equal."""
+    diffs: list[FieldDiff] = []
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            # Imported here: only nested differences need it, and `reconcile --help` stays fast.
+            from deepdiff import DeepDiff  # noqa: PLC0415
+
+            tree = DeepDiff(old, new, view="tree", math_epsilon=WEIGHT_TOLERANCE)
+            diffs.extend(
+                FieldDiff(
+                    ".".join([name, *(str(p) for p in level.path(output_format="list"))]),
+                    level.t1,
+                    level.t2,
+                )
+                for levels in tree.values()
+                for level in levels
+            )
+        else:
+            diffs.append(FieldDiff(name, old, new))
+    return tuple(sorted(diffs, key=lambda d: d.field))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,29 +156,40 @@ class Plan:
 @dataclass(frozen=True, slots=True)
 class Targets:
     """``--target`` globs. ``NAME:ALIAS`` (or a full address) selects aliases; a glob without
-    ``:`` selects every alias of the functions it matches. No globs select everything."""
+    ``:`` selects every alias of the functions it matches. No globs select everything; a glob
+    that selects nothing is an error (a typo must not turn apply into a silent no-op)."""
 
     patterns: tuple[str, ...] = ()
 
     def function(self, target: FunctionTarget) -> bool:
         """True if some alias of this function may be selected, so it must be read."""
-        return not self.patterns or any(
-            _matches(target, p.rpartition(":")[0] or p) for p in self.patterns
-        )
+        return not self.patterns or any(_reaches(p, target) for p in self.patterns)
 
     def alias(self, target: FunctionTarget, alias: str) -> bool:
-        return not self.patterns or any(
-            fnmatch.fnmatchcase(f"{target.name}:{alias}", p)
-            or fnmatch.fnmatchcase(target.alias_address(alias), p)
-            if ":" in p
-            else _matches(target, p)
-            for p in self.patterns
-        )
+        return not self.patterns or any(_selects(p, target, alias) for p in self.patterns)
+
+    def functions(self, targets: Iterable[T], key: Callable[[T], FunctionTarget]) -> list[T]:
+        """The functions some glob can reach; ``InputError`` names any glob that reaches none."""
+        if not self.patterns:
+            return list(targets)
+        items = list(targets)
+        _refuse_unused(self.patterns, lambda p: any(_reaches(p, key(i)) for i in items), "function")
+        return [i for i in items if self.function(key(i))]
 
     def select(self, plan: Plan) -> Plan:
-        """Only what the globs select; the rest is neither planned nor touched."""
+        """Only what the globs select; the rest is neither planned nor touched. ``InputError``
+        names any glob that selects no alias (managed, unmanaged, or of a missing function)."""
         if not self.patterns:
             return plan
+
+        def used(pattern: str) -> bool:
+            return (
+                any(_selects(pattern, c.target, c.alias) for c in plan.changes)
+                or any(_selects(pattern, t, a.name) for t, a in plan.unmanaged)
+                or any(_reaches(pattern, t) for t in plan.missing_functions)
+            )
+
+        _refuse_unused(self.patterns, used, "alias")
         return replace(
             plan,
             changes=tuple(c for c in plan.changes if self.alias(c.target, c.alias)),
@@ -125,15 +198,44 @@ class Targets:
         )
 
 
+T = TypeVar("T")
+
+
+def _reaches(pattern: str, target: FunctionTarget) -> bool:
+    return _matches(target, pattern.rpartition(":")[0] or pattern)
+
+
+def _selects(pattern: str, target: FunctionTarget, alias: str) -> bool:
+    if ":" not in pattern:
+        return _matches(target, pattern)
+    return fnmatch.fnmatchcase(f"{target.name}:{alias}", pattern) or fnmatch.fnmatchcase(
+        target.alias_address(alias), pattern
+    )
+
+
 def _matches(target: FunctionTarget, pattern: str) -> bool:
     return fnmatch.fnmatchcase(target.name, pattern) or fnmatch.fnmatchcase(target.address, pattern)
 
 
+def _refuse_unused(patterns: Iterable[str], used: Callable[[str], bool], what: str) -> None:
+    unused = [p for p in patterns if not used(p)]
+    if unused:
+        shown = ", ".join(json.dumps(p) for p in unused)
+        raise InputError(
+            f"--target {shown} {'matches' if len(unused) == 1 else 'match'} no {what} of the "
+            "manifests; check the spelling (FUNCTION, FUNCTION:ALIAS or "
+            "ACCOUNT/REGION/FUNCTION:ALIAS, with * and ? as wildcards). Nothing was changed."
+        )
+
+
 # -- the saved-plan format ---------------------------------------------------------------------
+# ``address``, ``summary``, ``diffs`` and ``reason`` are written for people and tools that read the
+# JSON; they are covered by the digest but never read back: display derives them again.
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    return {
+    """The plan as plain data, with the digest of its canonical content."""
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "created_at": plan.created_at,
         "manifests_digest": plan.manifests_digest,
@@ -152,43 +254,239 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {**_target_to_dict(t), "address": t.address} for t in plan.missing_functions
         ],
     }
+    return {"format_version": FORMAT_VERSION, "digest": content_digest(document), **document}
+
+
+def content_digest(document: dict[str, Any]) -> str:
+    """SHA-256 of the document's canonical JSON (sorted keys, no spaces), its digest left out."""
+    content = {k: v for k, v in document.items() if k != "digest"}
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+    return DIGEST_PREFIX + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def dumps_plan(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, sort_keys=False) + "\n"
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
 
 
 def loads_plan(text: str, *, source: str = "plan") -> Plan:
-    """Read a saved plan; unknown fields are ignored, an unknown major version is refused."""
+    """Read a saved plan: intact (its digest matches), of a readable major version, and holding
+    only changes the service would accept and apply may make. Unknown fields are ignored."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise PlanFileError(f"{source}: not a saved plan (invalid JSON: {exc})") from None
+    except (ValueError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else f"invalid JSON: {exc}"
+        raise PlanFileError(f"{source}: not a saved plan ({detail})") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise PlanFileError(f"{source}: not a saved plan (no format_version)")
-    major = str(data["format_version"]).split(".", 1)[0]
-    if major != FORMAT_VERSION.split(".", 1)[0]:
+    readable = FORMAT_VERSION.split(".", 1)[0]
+    if str(data["format_version"]).split(".", 1)[0] != readable:
         raise PlanFileError(
-            f"{source}: plan format {data['format_version']} is not readable by this version "
-            f"(reads {FORMAT_VERSION.split('.', maxsplit=1)[0]}.x); plan again with this version"
+            f"{source}: plan format {str(data['format_version'])[:20]!r} is not readable by this "
+            f"version (reads {readable}.x); plan again with this version"
         )
     try:
-        return Plan(
-            changes=tuple(_change_from_dict(c) for c in data.get("changes", [])),
-            unmanaged=tuple(
-                (_target_from_dict(u), _live_from_dict(u["alias"]))
-                for u in data.get("unmanaged", [])
-            ),
-            missing_functions=tuple(
-                _target_from_dict(t) for t in data.get("missing_functions", [])
-            ),
-            manifests_digest=str(data.get("manifests_digest", "")),
-            created_at=str(data.get("created_at", "")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
+        intact = data.get("digest") == content_digest(data)
+    except ValueError:  # NaN or infinity: never written by plan --out
+        intact = False
+    if not intact:
         raise PlanFileError(
-            f"{source}: saved plan is damaged ({type(exc).__name__}: {exc})"
-        ) from None
+            f"{source}: the plan file was changed after it was written (its digest does not "
+            "match); plan again"
+        )
+    try:
+        reader = _Reader(data)
+        plan = Plan(
+            changes=tuple(_change_from(c) for c in reader.items("changes")),
+            unmanaged=tuple(
+                (_target_from(u), _live_from(u.at("alias"))) for u in reader.items("unmanaged")
+            ),
+            missing_functions=tuple(_target_from(t) for t in reader.items("missing_functions")),
+            manifests_digest=reader.text("manifests_digest", ""),
+            created_at=reader.text("created_at", ""),
+        )
+    except _Damaged as exc:
+        raise PlanFileError(f"{source}: the saved plan is damaged: {exc}") from None
+    problems = plan_problems(plan)
+    if problems:
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  ...and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise PlanFileError(f"{source}: the saved plan cannot be applied:\n{shown}{more}")
+    return plan
+
+
+def plan_problems(plan: Plan) -> list[str]:
+    """Why apply must refuse ``plan``, whatever produced it: changes the service would refuse,
+    shapes apply cannot make, deletes no prune policy allowed, two changes for one alias."""
+    problems: list[str] = []
+    seen: set[tuple[FunctionTarget, str]] = set()
+    for change in plan.changes:
+        where = _shown(change.address)
+        problems.extend(f"{where}: {problem}" for problem in _change_problems(change))
+        key = (change.target, change.alias)
+        if key in seen:
+            problems.append(f"{where}: two changes for one alias")
+        seen.add(key)
+    return problems
+
+
+# What each action needs: (before present, after present).
+_SHAPES = {
+    Action.CREATE: (False, True),
+    Action.UPDATE: (True, True),
+    Action.DELETE: (True, False),
+    Action.NOOP: (True, True),
+}
+
+
+def _change_problems(change: Change) -> list[str]:
+    target, problems = change.target, []
+    try:
+        ref = contract.parse_function_name(target.arn)
+    except ValueError:
+        ref = None
+    if ref is None or (ref.account, ref.region, ref.name) != (
+        target.account,
+        target.region,
+        target.name,
+    ):
+        problems.append(f"{_shown(target.arn)} is not a function ARN")
+    elif target.partition != contract.partition_of(target.region):
+        problems.append(f"partition {_shown(target.partition)} is not that of {target.region}")
+    name_problem = contract.alias_name_problem(change.alias)
+    if name_problem is not None:
+        problems.append(name_problem)
+    before_needed, after_needed = _SHAPES[change.action]
+    verb = change.action.name.lower()
+    if (change.before is not None) != before_needed:
+        problems.append(f"action {verb} {'needs' if before_needed else 'has no'} 'before'")
+    if (change.after is not None) != after_needed:
+        problems.append(f"action {verb} {'needs' if after_needed else 'has no'} 'after'")
+    for side in (change.before, change.after):
+        if side is not None and side.name != change.alias:
+            problems.append(f"it names alias {_shown(side.name)} inside")
+    guarded = change.action in (Action.UPDATE, Action.DELETE)
+    if guarded and change.before is not None and not change.before.revision_id:
+        problems.append("no RevisionId to guard the write with")
+    if change.after is not None:
+        problems.extend(_desired_problems(change.after))
+    if change.action is Action.UPDATE and change.before and change.after and not change.diffs:
+        problems.append("an update that changes nothing")
+    if change.action is Action.DELETE:
+        if not change.prune:
+            problems.append("a delete, but the plan does not record prune: true for its function")
+        elif any(fnmatch.fnmatchcase(change.alias, glob) for glob in change.keep):
+            problems.append("a delete of an alias that its function's keep globs protect")
+    return problems
+
+
+def _desired_problems(alias: DesiredAlias) -> list[str]:
+    problems = []
+    if contract.VERSION_RE.fullmatch(alias.version) is None or (
+        alias.version != contract.LATEST and alias.version != str(int(alias.version))
+    ):
+        problems.append(f"version {_shown(alias.version)} is not a version number or $LATEST")
+    if alias.description is not None and len(alias.description) > contract.DESCRIPTION_MAX:
+        problems.append(f"a description longer than {contract.DESCRIPTION_MAX} characters")
+    if alias.routing is not None:
+        if not math.isfinite(alias.routing.weight):
+            problems.append("a routing weight that is not a number")
+        else:
+            found = contract.routing_problem(
+                alias.version, {alias.routing.version: alias.routing.weight}
+            )
+            if found is not None:
+                problems.append(found[1])
+    return problems
+
+
+def _shown(text: str) -> str:
+    """Text from the file, quoted with every control character escaped: safe in an error."""
+    return json.dumps(text[:200])
+
+
+# -- reading, strictly ---------------------------------------------------------------------------
+
+
+class _Damaged(Exception):
+    """A field of the saved plan is missing or of the wrong type; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """One JSON object of the saved plan, read with its path, so a damaged field is named."""
+
+    data: Any
+    path: str = ""
+
+    def _field(self, key: str) -> Any:
+        if not isinstance(self.data, dict):
+            raise _Damaged(f"{self.path or 'the plan'} is not an object")
+        if key not in self.data:
+            raise _Damaged(f"{self._sub(key)} is missing")
+        return self.data[key]
+
+    def _sub(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def text(self, key: str, default: str | None = None) -> str:
+        if default is not None and isinstance(self.data, dict) and key not in self.data:
+            return default
+        value = self._field(key)
+        if not isinstance(value, str):
+            raise _Damaged(f"{self._sub(key)} must be text, not {type(value).__name__}")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        if isinstance(self.data, dict) and self.data.get(key, None) is None:
+            return None
+        return self.text(key)
+
+    def boolean(self, key: str) -> bool:
+        if isinstance(self.data, dict) and key not in self.data:
+            return False
+        value = self._field(key)
+        if not isinstance(value, bool):
+            raise _Damaged(f"{self._sub(key)} must be true or false")
+        return value
+
+    def number(self, key: str) -> float:
+        value = self._field(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Damaged(f"{self._sub(key)} must be a number, not {type(value).__name__}")
+        return float(value)
+
+    def at(self, key: str) -> _Reader:
+        value = self._field(key)
+        if not isinstance(value, dict):
+            raise _Damaged(f"{self._sub(key)} must be an object")
+        return _Reader(value, self._sub(key))
+
+    def optional(self, key: str) -> _Reader | None:
+        if isinstance(self.data, dict) and self.data.get(key, None) is None:
+            return None
+        return self.at(key)
+
+    def items(self, key: str) -> list[_Reader]:
+        if isinstance(self.data, dict) and key not in self.data:
+            return []
+        value = self._field(key)
+        if not isinstance(value, list):
+            raise _Damaged(f"{self._sub(key)} must be a list")
+        readers = [_Reader(item, f"{self._sub(key)}[{i}]") for i, item in enumerate(value)]
+        for reader in readers:
+            if not isinstance(reader.data, dict):
+                raise _Damaged(f"{reader.path} must be an object")
+        return readers
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        if isinstance(self.data, dict) and key not in self.data:
+            return ()
+        value = self._field(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _Damaged(f"{self._sub(key)} must be a list of text")
+        return tuple(value)
 
 
 def _target_to_dict(target: FunctionTarget) -> dict[str, Any]:
@@ -200,17 +498,17 @@ def _target_to_dict(target: FunctionTarget) -> dict[str, Any]:
     }
 
 
-def _target_from_dict(data: dict[str, Any]) -> FunctionTarget:
+def _target_from(data: _Reader) -> FunctionTarget:
     return FunctionTarget(
-        account=str(data["account"]),
-        region=str(data["region"]),
-        name=str(data["function"]),
-        partition=str(data.get("partition", "aws")),
+        account=data.text("account"),
+        region=data.text("region"),
+        name=data.text("function"),
+        partition=data.text("partition"),
     )
 
 
-def _route_from_dict(data: dict[str, Any] | None) -> Route | None:
-    return None if data is None else Route(str(data["version"]), float(data["weight"]))
+def _route_from(data: _Reader | None) -> Route | None:
+    return None if data is None else Route(data.text("version"), data.number("weight"))
 
 
 def _live_to_dict(alias: LiveAlias) -> dict[str, Any]:
@@ -223,13 +521,13 @@ def _live_to_dict(alias: LiveAlias) -> dict[str, Any]:
     }
 
 
-def _live_from_dict(data: dict[str, Any]) -> LiveAlias:
+def _live_from(data: _Reader) -> LiveAlias:
     return LiveAlias(
-        name=str(data["name"]),
-        version=str(data["version"]),
-        description=str(data.get("description", "")),
-        routing=_route_from_dict(data.get("routing")),
-        revision_id=str(data["revision_id"]),
+        name=data.text("name"),
+        version=data.text("version"),
+        description=data.text("description"),
+        routing=_route_from(data.optional("routing")),
+        revision_id=data.text("revision_id"),
     )
 
 
@@ -237,18 +535,17 @@ def _desired_to_dict(alias: DesiredAlias) -> dict[str, Any]:
     return {"name": alias.name, **alias.managed_fields()}
 
 
-def _desired_from_dict(data: dict[str, Any]) -> DesiredAlias:
-    description = data.get("description")
+def _desired_from(data: _Reader) -> DesiredAlias:
     return DesiredAlias(
-        name=str(data["name"]),
-        version=str(data["version"]),
-        description=None if description is None else str(description),
-        routing=_route_from_dict(data.get("routing")),
+        name=data.text("name"),
+        version=data.text("version"),
+        description=data.optional_text("description"),
+        routing=_route_from(data.optional("routing")),
     )
 
 
 def _change_to_dict(change: Change) -> dict[str, Any]:
-    return {
+    data = {
         "address": change.address,
         "action": change.action.name.lower(),
         **_target_to_dict(change.target),
@@ -258,18 +555,26 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
         "diffs": [{"field": d.field, "before": d.before, "after": d.after} for d in change.diffs],
         "reason": change.reason,
     }
+    if change.action is Action.DELETE:
+        data["prune"] = change.prune
+        data["keep"] = list(change.keep)
+    return data
 
 
-def _change_from_dict(data: dict[str, Any]) -> Change:
-    before, after = data.get("before"), data.get("after")
+_ACTIONS = {a.name.lower(): a for a in Action}
+
+
+def _change_from(data: _Reader) -> Change:
+    action = data.text("action")
+    if action not in _ACTIONS:
+        raise _Damaged(f"{data.path}.action {_shown(action)} is not one of {', '.join(_ACTIONS)}")
+    before, after = data.optional("before"), data.optional("after")
     return Change(
-        action=Action[str(data["action"]).upper()],
-        target=_target_from_dict(data),
-        alias=str(data["alias"]),
-        before=None if before is None else _live_from_dict(before),
-        after=None if after is None else _desired_from_dict(after),
-        diffs=tuple(
-            FieldDiff(d["field"], d.get("before"), d.get("after")) for d in data.get("diffs", [])
-        ),
-        reason=str(data.get("reason", "")),
+        action=_ACTIONS[action],
+        target=_target_from(data),
+        alias=data.text("alias"),
+        before=None if before is None else _live_from(before),
+        after=None if after is None else _desired_from(after),
+        prune=data.boolean("prune"),
+        keep=data.strings("keep"),
     )

@@ -130,7 +130,7 @@ def test_saved_plan_refused_as_stale_and_the_hand_change_survives(
 ) -> None:
     saved = tmp_path / "plan.json"
     assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
-    assert json.loads(saved.read_text())["format_version"] == "1.0"
+    assert json.loads(saved.read_text())["format_version"] == "2.0"
     sandbox.change_alias("orders", "live", FunctionVersion="3", Description="hotfix by hand")
     code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
     assert code == 3
@@ -535,11 +535,21 @@ def test_groups_fan_out_and_each_job_keeps_to_its_group(
         "  - {name: live, version: 1}\n",
         encoding="utf-8",
     )
-    assert main(["groups", str(estate)]) == 0
+    # A manifest that names the default account explicitly joins the same group as one that
+    # names none: two jobs never select one function.
+    (estate / "explicit.yaml").write_text(
+        'function: billing\nregion: eu-west-1\naccount: "123456789012"\naliases: []\n',
+        encoding="utf-8",
+    )
+    assert main(["groups", str(estate), "--account", "123456789012"]) == 0
     matrix = json.loads(capsys.readouterr().out)
     assert matrix == {
         "include": [
-            {"account": "*", "region": "eu-west-1", "target": "*/eu-west-1/*"},
+            {
+                "account": "123456789012",
+                "region": "eu-west-1",
+                "target": "123456789012/eu-west-1/*",
+            },
             {
                 "account": "210987654321",
                 "region": "us-east-1",
@@ -547,6 +557,7 @@ def test_groups_fan_out_and_each_job_keeps_to_its_group(
             },
         ]
     }
+    sandbox.seed({"region": REGION, "functions": [{"name": "billing", "versions": 1}]})
     # The job for the sandbox's account plans its group; the other account's manifest is not its
     # business, so the account guard does not stop it.
     code, out, _ = run(
@@ -558,3 +569,100 @@ def test_groups_fan_out_and_each_job_keeps_to_its_group(
     code, _, err = run(sandbox, capsys, "plan", str(estate))
     assert code == 1
     assert "belongs to account 210987654321" in err
+
+
+def test_groups_need_the_default_account_when_a_manifest_names_none(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["groups", str(estate)]) == 1
+    err = capsys.readouterr().err
+    assert f"{estate / 'orders.yaml'}:1:1: orders names no account" in err
+    assert "--account" in err
+    assert main(["groups", str(estate), "--account", "1234"]) == 1
+    assert "--account must be a 12-digit account ID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+@pytest.mark.parametrize(
+    "glob",
+    [
+        "ordres",  # no such function: refused before any alias is read
+        "orders:lvie",  # the function exists, the alias does not
+        "123456789012/eu-west-2/*",  # another Region
+    ],
+)
+def test_a_target_that_selects_nothing_is_an_error(
+    sandbox: Sandbox,
+    estate: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    glob: str,
+) -> None:
+    extra = ["--auto-approve"] if command == "apply" else []
+    code, out, err = run(
+        sandbox, capsys, command, str(estate), "--target", "orders:live", "--target", glob, *extra
+    )
+    assert code == 1
+    assert f'--target "{glob}" matches no' in err
+    assert out == ""
+    assert sandbox.stats()["writes"] == 0
+    if ":" not in glob:
+        assert "ListAliases" not in sandbox.stats()["calls"]
+
+
+def test_a_target_that_selects_nothing_in_a_saved_plan_is_an_error(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    sandbox.reset_stats()
+    code, _, err = run(sandbox, capsys, "apply", str(saved), "--auto-approve", "--target", "*:bta")
+    assert code == 1
+    assert '--target "*:bta" matches no alias' in err
+    assert sandbox.stats()["writes"] == 0
+
+
+def test_a_saved_plan_changed_after_it_was_written_is_refused_by_show_and_apply(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    text = saved.read_text(encoding="utf-8")
+    saved.write_text(text.replace('"version": "3"', '"version": "1"', 1), encoding="utf-8")
+    sandbox.reset_stats()
+    for args in (["show", str(saved)], ["apply", str(saved), "--auto-approve"]):
+        code, out, err = (
+            run(sandbox, capsys, *args)
+            if args[0] == "apply"
+            else (main(args), *capsys.readouterr())
+        )
+        assert code == 1
+        assert "the plan file was changed after it was written" in err
+        assert out == ""
+    assert sandbox.stats()["total"] == 0
+
+
+def test_a_saved_plan_is_refused_when_the_manifests_moved_on(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    (estate / "orders.yaml").write_text(
+        MANIFEST.replace("version: 2", "version: 1"), encoding="utf-8"
+    )
+    sandbox.reset_stats()
+    code, _, err = run(
+        sandbox, capsys, "apply", str(saved), "--manifests", str(estate), "--auto-approve"
+    )
+    assert code == 1
+    assert "the manifests have changed since this plan was made" in err
+    assert sandbox.stats()["total"] == 0
+    (estate / "orders.yaml").write_text(MANIFEST, encoding="utf-8")  # back as planned
+    code, out, _ = run(
+        sandbox, capsys, "apply", str(saved), "--manifests", str(estate), "--auto-approve"
+    )
+    assert code == 0
+    assert "updated  123456789012/eu-west-1/orders:live" in out
+    code, _, err = run(sandbox, capsys, "apply", str(estate), "--manifests", str(estate))
+    assert code == 1
+    assert "--manifests goes with a saved plan" in err
