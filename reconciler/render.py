@@ -1,11 +1,19 @@
 """Plans, apply reports and drift as text, markdown (for PR comments and issues) and JSON.
 
 Pure: every function returns a string; the CLI decides where it goes and whether it has colour.
+
+Names, versions, descriptions, reasons and messages come from manifests (any pull request's
+author), from the cloud (anyone allowed UpdateAlias) or from a saved plan. Each format makes them
+inert in one place: ``inert_text`` for text, ``_code`` and ``_html_code`` for markdown. JSON needs
+nothing: ``json.dumps`` escapes what must be.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import unicodedata
 from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
@@ -22,17 +30,58 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if colour and code != "0" else text
 
 
+# -- untrusted text ------------------------------------------------------------------------------
+
+# Controls (C0, DEL, C1), format characters (bidi overrides, zero-width), surrogates, and the line
+# and paragraph separators: each can move the cursor, hide text, reorder it or end a line.
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def inert_text(text: str) -> str:
+    """Untrusted text for a terminal or a CI log: each control, format or separator character as
+    a visible escape (``\\x1b``, ``\\u202e``); ``\\`` doubled, so every escape is unambiguous."""
+    if text.isprintable() and "\\" not in text:  # the fast path, taken by nearly every name
+        return text
+    return "".join(
+        _escape(char) if char == "\\" or unicodedata.category(char) in _UNSEEN else char
+        for char in text
+    )
+
+
+def _route(value: Any) -> tuple[float, str] | None:
+    """A routing value's weight and version; None for anything else (a forged plan's, say)."""
+    if not isinstance(value, dict) or "version" not in value:
+        return None
+    weight = value.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        return None
+    return weight, str(value["version"])
+
+
 def show_value(value: Any) -> str:
-    """A field's value as a person reads it."""
+    """A field's value as a person reads it in text: as it is, or quoted with escapes when it is
+    empty, has spaces or quotes, or holds a character that ``inert_text`` escapes."""
     if value is None:
         return "(none)"
-    if isinstance(value, dict) and "weight" in value:
-        return f"{percent(value['weight'])} to v{value['version']}"
+    if route := _route(value):
+        return f"{percent(route[0])} to v{show_value(route[1])}"
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, str) and (value == "" or value != value.strip() or " " in value):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    text = value if isinstance(value, str) else str(value)
+    shown = inert_text(text)
+    if text == "" or text != text.strip() or " " in text or '"' in text or shown != text:
+        return '"' + shown.replace('"', '\\"') + '"'
+    return text
 
 
 def count(number: int, noun: str) -> str:
@@ -63,13 +112,13 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
         lines.append("")
         lines.append("Unmanaged aliases (live, not in the manifests, left alone):")
         lines.extend(
-            f"  {target.alias_address(alias.name)} -> v{alias.version}"
+            f"  {inert_text(target.alias_address(alias.name))} -> v{show_value(alias.version)}"
             for target, alias in plan.unmanaged
         )
     if plan.missing_functions:
         lines.append("")
         lines.append("Functions that do not exist:")
-        lines.extend(f"  {target.address}" for target in plan.missing_functions)
+        lines.extend(f"  {inert_text(target.address)}" for target in plan.missing_functions)
     if lines:
         lines.append("")
     if plan.has_changes:
@@ -80,15 +129,16 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
 
 
 def _change_lines(change: Change, colour: bool) -> list[str]:
-    head = f"{change.action.value} {change.address}"
+    head = f"{change.action.value} {inert_text(change.address)}"
     if change.action is Action.DELETE:
-        head += f"  ({change.reason})"
+        head += f"  ({inert_text(change.reason)})"
     lines = [_paint(head, _COLOURS[change.action], colour)]
     for diff in change.diffs:
+        field = inert_text(diff.field)
         if change.action is Action.CREATE:
-            lines.append(f"    {diff.field}: {show_value(diff.after)}")
+            lines.append(f"    {field}: {show_value(diff.after)}")
         else:
-            lines.append(f"    {diff.field}: {show_value(diff.before)} -> {show_value(diff.after)}")
+            lines.append(f"    {field}: {show_value(diff.before)} -> {show_value(diff.after)}")
     return lines
 
 
@@ -97,9 +147,9 @@ def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
     for result in report.results:
         if result.outcome is Outcome.UNCHANGED:
             continue
-        line = f"{result.outcome.value:<8} {result.change.address}"
+        line = f"{result.outcome.value:<8} {inert_text(result.change.address)}"
         if result.message:
-            line += f": {result.message}"
+            line += f": {inert_text(result.message)}"
         lines.append(_paint(line, _OUTCOME_COLOURS.get(result.outcome, "0"), colour))
     if report.interrupted:
         lines.append("Interrupted: the aliases marked skipped were not attempted; apply again.")
@@ -136,9 +186,47 @@ def drift_summary(plan: Plan) -> str:
 # -- markdown ------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
-    text = show_value(value) if not isinstance(value, str) or value == "" else value
-    return text.replace("|", "\\|").replace("\n", " ")
+def _code(text: str) -> str:
+    """Untrusted text as a markdown code span: shown literally, never markup, a link or a mention.
+    (In a table, ``_row`` escapes its ``|``: GFM splits cells even inside code spans.)"""
+    content = inert_text(text)
+    if not content:
+        return '""'
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", content)), default=0))
+    # A backtick at either end would join the fence; CommonMark strips one space from each end.
+    if content.strip(" ") and (content[0] in "` " or content[-1] in "` "):
+        content = f" {content} "
+    return f"{fence}{content}{fence}"
+
+
+def _html_code(text: str) -> str:
+    """Untrusted text inside raw HTML (a ``<summary>``), where markdown is not parsed."""
+    return f"<code>{html.escape(inert_text(text))}</code>"
+
+
+# Letters and digits make no markup, link or mention; seven hex digits could be a commit's link.
+_PLAIN = re.compile(r"(?![0-9A-Fa-f]{7,}\Z)[A-Za-z0-9]+")
+
+
+def _md(text: str) -> str:
+    """Untrusted text in markdown: a plain word or number as it is, anything else a code span."""
+    return text if _PLAIN.fullmatch(text) else _code(text)
+
+
+def _md_value(value: Any) -> str:
+    """A field's value as a person reads it in markdown."""
+    if value is None:
+        return "(none)"
+    if route := _route(value):
+        return f"{percent(route[0])} to v{_md(route[1])}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return _md(value if isinstance(value, str) else str(value))
+
+
+def _row(*cells: str) -> str:
+    """A GFM table row; ``|`` splits cells even inside code spans, so each is escaped."""
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _by_function(changes: Iterable[Change]) -> Iterable[tuple[FunctionTarget, list[Change]]]:
@@ -156,22 +244,26 @@ OPEN_DETAILS_UP_TO = 30  # changes; past that, each function's table starts fold
 def traffic(version: str, routing: Route | None) -> str:
     """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
     if routing is None:
-        return f"`v{version} {'█' * BAR_WIDTH} 100%`"
+        return _code(f"v{version} {'█' * BAR_WIDTH} 100%")
     share = 1.0 - routing.weight
     filled = round(share * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-    return f"`v{version} {bar} {percent(share)}` · `v{routing.version} {percent(routing.weight)}`"
+    return (
+        f"{_code(f'v{version} {bar} {percent(share)}')} · "
+        f"{_code(f'v{routing.version} {percent(routing.weight)}')}"
+    )
 
 
 def _changes_cell(change: Change) -> str:
     if change.action is Action.DELETE:
-        return _cell(change.reason)
+        return _md(change.reason)
     parts = []
     for diff in change.diffs:
+        field = _md(diff.field)
         if change.action is Action.CREATE:
-            parts.append(f"{diff.field}: {_cell(diff.after)}")
+            parts.append(f"{field}: {_md_value(diff.after)}")
         else:
-            parts.append(f"{diff.field}: {_cell(diff.before)} &rarr; {_cell(diff.after)}")
+            parts.append(f"{field}: {_md_value(diff.before)} &rarr; {_md_value(diff.after)}")
     return "<br>".join(parts)
 
 
@@ -205,8 +297,8 @@ def _function_tables(plan: Plan) -> list[str]:
             if (number := sum(c.action is action for c in changes))
         )
         lines += [
-            f"<details{opened}><summary><code>{target.name}</code> "
-            f"({target.account} / {target.region}): {counts}</summary>",
+            f"<details{opened}><summary>{_html_code(target.name)} "
+            f"({_html_code(target.account)} / {_html_code(target.region)}): {counts}</summary>",
             "",
             "| | alias | changes | traffic after |",
             "|---|---|---|---|",
@@ -214,7 +306,7 @@ def _function_tables(plan: Plan) -> list[str]:
         for change in changes:
             symbol = "&minus;" if change.action is Action.DELETE else change.action.value
             lines.append(
-                f"| {symbol} | `{change.alias}` | {_changes_cell(change)} | {_after_cell(change)} |"
+                _row(symbol, _code(change.alias), _changes_cell(change), _after_cell(change))
             )
         lines += ["", "</details>", ""]
     return lines
@@ -228,11 +320,14 @@ def _seen_but_unmanaged(plan: Plan) -> list[str]:
             "</summary>",
             "",
         ]
-        lines += [f"- `{t.alias_address(a.name)}` &rarr; v{a.version}" for t, a in plan.unmanaged]
+        lines += [
+            f"- {_code(t.alias_address(a.name))} &rarr; v{_md(a.version)}"
+            for t, a in plan.unmanaged
+        ]
         lines += ["", "</details>", ""]
     if plan.missing_functions:
         lines.append("**Functions that do not exist:**")
-        lines += [f"- `{t.address}`" for t in plan.missing_functions]
+        lines += [f"- {_code(t.address)}" for t in plan.missing_functions]
         lines.append("")
     return lines
 
@@ -248,10 +343,9 @@ def _summary_table(plan: Plan, budget: int) -> list[str]:
     used = sum(len(line) + 1 for line in lines)
     groups = list(_by_function(plan.actions))
     for shown, (target, changes) in enumerate(groups):
-        row = (
-            f"| `{target.address}` | {sum(c.action is Action.CREATE for c in changes)} | "
-            f"{sum(c.action is Action.UPDATE for c in changes)} | "
-            f"{sum(c.action is Action.DELETE for c in changes)} |"
+        row = _row(
+            _code(target.address),
+            *(str(sum(c.action is action for c in changes)) for action, _ in _VERBS),
         )
         more = f"| _and {len(groups) - shown} more functions_ | | | |"
         if used + len(row) + len(more) + 2 > budget:
@@ -274,7 +368,8 @@ def apply_markdown(report: ApplyReport) -> str:
     if shown:
         lines += ["| outcome | alias | note |", "|---|---|---|"]
         lines += [
-            f"| {r.outcome.value} | `{r.change.address}` | {_cell(r.message)} |" for r in shown
+            _row(r.outcome.value, _code(r.change.address), _md(r.message) if r.message else "")
+            for r in shown
         ]
     return "\n".join(lines) + "\n"
 
