@@ -11,9 +11,21 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+
+from reconciler.permissions import (
+    APPLY_ENVIRONMENT,
+    APPLY_WORKFLOW,
+    DRIFT_WORKFLOW,
+    PLAN_OPERATIONS,
+    PLAN_WORKFLOW,
+    SUBJECT_CLAIMS,
+    actions_of,
+)
+from reconciler.providers.aws_lambda import AwsLambdaProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
@@ -51,7 +63,9 @@ def test_every_third_party_action_is_pinned_to_a_full_sha_with_its_version() -> 
         for line in file.read_text(encoding="utf-8").splitlines()
         if line.strip().removeprefix("- ").startswith("uses:")
     ]
-    remote = [u for u in uses if not u.startswith("uses: ./")]
+    # This repository's trusted workflow is called at main, the branch its role trusts.
+    own = re.compile(rf"uses: [\w.-]+/[\w.-]+/{re.escape(PLAN_WORKFLOW)}@main")
+    remote = [u for u in uses if not u.startswith("uses: ./") and not own.fullmatch(u)]
     assert remote
     for line in remote:
         assert PINNED.fullmatch(line), f"not pinned to a commit SHA with its version: {line}"
@@ -67,6 +81,90 @@ def test_plan_workflow_is_safe() -> None:
         "pull-requests": "write",
         "id-token": "write",
     }
+
+
+def test_pull_requests_run_only_the_trusted_plan_workflow_from_the_default_branch() -> None:
+    caller = yaml.safe_load((ROOT / ".github/workflows/reconcile-plan.yml").read_text())
+    assert set(caller[True]) == {"pull_request"}
+    (job,) = caller["jobs"].values()
+    # Named by OWNER/REPO@main: a ./ reference would run the pull request's own copy.
+    assert re.fullmatch(rf"[\w.-]+/[\w.-]+/{re.escape(PLAN_WORKFLOW)}@main", job["uses"])
+    assert not {"steps", "with", "secrets"} & set(job)  # nothing from the caller reaches it
+
+
+def test_trusted_plan_workflow_treats_the_pull_request_as_data() -> None:
+    trusted = yaml.safe_load((ROOT / PLAN_WORKFLOW).read_text())
+    assert trusted[True] == {"workflow_call": None}  # no inputs and no secrets to be given
+    assert trusted["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "id-token": "write",
+    }
+    (job,) = trusted["jobs"].values()
+    assert "defaults" not in job
+    assert job["runs-on"] == "ubuntu-latest"  # a fresh machine: no earlier job left anything
+    steps: list[dict[str, Any]] = job["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    tool, pull_request = (s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert tool["with"] == {"ref": "main", "path": "trusted", "persist-credentials": False}
+    assert pull_request["with"] == {
+        "path": "pr",
+        "persist-credentials": False,
+        "sparse-checkout": "/manifests/",
+        "sparse-checkout-cone-mode": False,
+    }
+    (plan,) = (s for s in steps if s.get("uses", "").endswith("/.github/actions/reconcile"))
+    assert plan["uses"] == "./trusted/.github/actions/reconcile"  # installs main's tool
+    assert plan["with"]["paths"] == "pr/manifests/"
+    (symlinks,) = (s for s in steps if "pr/" in s.get("run", ""))  # the only step that reads pr/
+    assert "find pr/manifests -type l" in symlinks["run"]
+    credentials = next(i for i, u in enumerate(uses) if "configure-aws-credentials" in u)
+    assert steps.index(pull_request) < steps.index(symlinks) < credentials < steps.index(plan)
+    assert all("working-directory" not in step for step in steps)
+    assert all("cache" not in step.get("with", {}) for step in steps)  # caches a PR could write
+
+
+def test_the_trust_policies_name_these_workflows() -> None:
+    assert yaml.safe_load((ROOT / PLAN_WORKFLOW).read_text())[True] == {"workflow_call": None}
+    drift = yaml.safe_load((ROOT / DRIFT_WORKFLOW).read_text())
+    assert set(drift[True]) == {"schedule", "workflow_dispatch"}  # runs on the default branch
+    apply = yaml.safe_load((ROOT / APPLY_WORKFLOW).read_text())
+    assert apply[True]["push"]["branches"] == ["main"]
+    assert apply["jobs"]["apply"]["environment"] == APPLY_ENVIRONMENT
+
+
+def test_no_expression_is_expanded_inside_a_run_script() -> None:
+    for file in [*WORKFLOWS, ACTION]:
+        document = yaml.safe_load(file.read_text())
+        jobs = document.get("jobs", {}).values() if "jobs" in document else [document["runs"]]
+        for job in jobs:
+            for step in job.get("steps", []):
+                assert "${{" not in step.get("run", ""), f"{file.name}: {step.get('name')}"
+
+
+def readme_section(title: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_names_every_action_of_the_plan_role() -> None:
+    flow = readme_section("In a GitOps flow")
+    pull_request = flow.split("- **Pull request**", 1)[1].split("\n- **", 1)[0]
+    named = set(re.findall(r"`((?:lambda|sts):\w+)`", pull_request))
+    assert named == {*actions_of(AwsLambdaProvider, PLAN_OPERATIONS), "sts:GetCallerIdentity"}
+
+
+def test_readme_setup_customises_the_subject_the_trust_policies_expect() -> None:
+    setup = readme_section("GitOps setup on GitHub")
+    customisation = re.search(r"'(\{\"use_default\".*?\})'", setup)
+    assert customisation is not None
+    assert json.loads(customisation[1]) == {
+        "use_default": False,
+        "include_claim_keys": list(SUBJECT_CLAIMS),
+    }
+    assert "actions/oidc/customization/sub" in setup
+    assert "reconcile permissions --plan --trust-policy" in setup
+    assert "reconcile permissions --apply --trust-policy" in setup
 
 
 def test_apply_workflow_runs_one_at_a_time_behind_an_environment() -> None:
