@@ -16,17 +16,42 @@ FUNCTION_ARN_MAX = 140
 LIST_MAX_ITEMS = 10_000
 LATEST = "$LATEST"
 
+# Patterns are ASCII only ([0-9], never \d, which also matches other scripts' digits); their
+# text is also the JSON Schema's, so the schema and validation say the same.
 # Digits are allowed, digits only are not: "2024-01-02" is a name, "2024" is a ValidationException.
-ALIAS_NAME_RE = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9_-]+")
-VERSION_RE = re.compile(r"\$LATEST|[0-9]+")
-PUBLISHED_VERSION_RE = re.compile(r"[0-9]+")
+ALIAS_NAME_PATTERN = r"(?!^[0-9]+$)[a-zA-Z0-9_-]+"
+ALIAS_NAME_RE = re.compile(ALIAS_NAME_PATTERN, re.ASCII)
+VERSION_RE = re.compile(r"\$LATEST|[0-9]+", re.ASCII)
+PUBLISHED_VERSION_RE = re.compile(r"[0-9]+", re.ASCII)
+REGION_PATTERN = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]"
+REGION_RE = re.compile(REGION_PATTERN, re.ASCII)
+ACCOUNT_PATTERN = r"[0-9]{12}"
+ACCOUNT_RE = re.compile(ACCOUNT_PATTERN, re.ASCII)
+FUNCTION_NAME_PATTERN = r"[a-zA-Z0-9_-]"
 _FUNCTION_RE = re.compile(
     r"(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?"
-    r"(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?"
+    rf"(?:(?P<region>{REGION_PATTERN}):)?"
+    rf"(?:(?P<account>{ACCOUNT_PATTERN}):)?"
     r"(?P<function_kw>function:)?"
-    r"(?P<name>[a-zA-Z0-9_-]+)"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
+    rf"(?P<name>{FUNCTION_NAME_PATTERN}+)"
+    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?",
+    re.ASCII,
+)
+# The Regions of each partition, as partition_of tells them apart (\1: the iso letter).
+_PARTITION_REGIONS = (
+    ("aws-cn", r"cn-[a-z]+-[0-9]"),
+    ("aws-us-gov", r"[a-z]{2}-gov-[a-z]+-[0-9]"),
+    ("aws-iso", r"[a-z]{2}-iso-[a-z]+-[0-9]"),
+    ("aws-iso-([a-z])", r"[a-z]{2}-iso\1-[a-z]+-[0-9]"),
+    ("aws", r"(?!cn-)[a-z]{2}-[a-z]+-[0-9]"),
+)
+# An unqualified FunctionName as parse_function_name accepts it, partition and all.
+FUNCTION_PATTERN = (
+    "(?:arn:(?:"
+    + "|".join(f"{partition}:lambda:{region}" for partition, region in _PARTITION_REGIONS)
+    + f"):{ACCOUNT_PATTERN}:function:"
+    + f"|(?:{REGION_PATTERN}:)?(?:{ACCOUNT_PATTERN}:function:|function:)?)"
+    + f"{FUNCTION_NAME_PATTERN}{{1,{FUNCTION_NAME_MAX}}}"
 )
 
 
@@ -55,7 +80,7 @@ def parse_function_name(text: str) -> FunctionRef:
         raise ValueError(f"{text!r}: an ARN names a function as ...:function:NAME")
     if is_arn and not (match["region"] and match["account"]):
         raise ValueError(f"{text!r}: a full ARN carries both a Region and an account")
-    if is_arn and len(text) > FUNCTION_ARN_MAX:
+    if len(text) > FUNCTION_ARN_MAX:  # the service's limit on any FunctionName
         raise ValueError(f"{text!r} is longer than {FUNCTION_ARN_MAX} characters")
     if len(match["name"]) > FUNCTION_NAME_MAX:
         raise ValueError(f"function name {match['name']!r} is longer than {FUNCTION_NAME_MAX}")
@@ -68,12 +93,28 @@ def parse_function_name(text: str) -> FunctionRef:
     )
 
 
+def partition_problem(text: str) -> str | None:
+    """Why the full ARN ``text`` names a partition its Region is not in, or None."""
+    ref = parse_function_name(text)
+    if not text.startswith("arn:") or ref.region is None:
+        return None
+    expected = partition_of(ref.region)
+    if ref.partition == expected:
+        return None
+    partition = ref.partition or "(none)"
+    return f"partition {partition} is not the partition of {ref.region} ({expected})"
+
+
 def partition_of(region: str) -> str:
-    """The AWS partition a Region belongs to."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
+    """The AWS partition a Region belongs to (``FUNCTION_PATTERN`` says the same)."""
+    parts = region.split("-")
+    if len(parts) == 4 and parts[1] == "gov":
         return "aws-us-gov"
+    if len(parts) == 4 and parts[1].startswith("iso"):
+        letter = parts[1][3:]  # us-iso-east-1 is in aws-iso, us-isob-east-1 in aws-iso-b
+        return f"aws-iso-{letter}" if letter else "aws-iso"
+    if parts[0] == "cn":
+        return "aws-cn"
     return "aws"
 
 
@@ -82,7 +123,7 @@ def alias_name_problem(name: str) -> str | None:
     if not 1 <= len(name) <= ALIAS_NAME_MAX:
         return f"alias name must be 1 to {ALIAS_NAME_MAX} characters, not {len(name)}"
     if ALIAS_NAME_RE.fullmatch(name) is None:
-        if name.isdigit():
+        if PUBLISHED_VERSION_RE.fullmatch(name):
             return f"alias name {name!r} is digits only; add a letter, '-' or '_'"
         return f"alias name {name!r} may hold only letters, digits, '-' and '_'"
     return None

@@ -6,7 +6,7 @@ refuse gets into a plan.
 
 from __future__ import annotations
 
-import re
+import math
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,9 +23,6 @@ from pydantic import (
 
 from reconciler import contract
 
-_REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
-_ACCOUNT_RE = re.compile(r"\d{12}")
-
 
 def _version_text(value: Any) -> Any:
     """``version: 12`` and ``version: "12"`` mean the same version."""
@@ -37,19 +34,40 @@ def _version_text(value: Any) -> Any:
 def _check_version(value: str) -> str:
     if contract.VERSION_RE.fullmatch(value) is None:
         raise ValueError(f"version must be a published version number or $LATEST, not {value!r}")
-    if value != contract.LATEST and value != str(int(value)):
-        raise ValueError(f"write version {value!r} as {int(value)}")
+    if value == contract.LATEST:
+        return value
+    digits = value.lstrip("0")  # not int(): Python refuses to convert very long digit strings
+    if not digits:
+        raise ValueError(f"version {value} does not exist: published versions are numbered from 1")
+    if digits != value:
+        raise ValueError(f"write version {value!r} as {digits}")
+    return value
+
+
+def _name_text(value: Any) -> Any:
+    """A number is not an alias name: say so in the words of the rule it breaks."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        raise ValueError(
+            contract.alias_name_problem(text) or f"alias name {text} is read as a number; quote it"
+        )
     return value
 
 
 def _weight_number(value: Any) -> Any:
-    """Weights are numbers: 1 is 1.0, but "0.5" and true are not weights."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Weights are numbers: 1 is 1.0, but "0.5", true and .nan are not weights."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"weight must be a number between 0.0 and 1.0, not {value!r}")
     return float(value)
 
 
+def _pattern(pattern: str, **schema: Any) -> WithJsonSchema:
+    """A text's JSON Schema: the very pattern validation uses, anchored."""
+    return WithJsonSchema({"type": "string", **schema, "pattern": f"^{pattern}$"})
+
+
 # Scalars are strict (a YAML string is never silently a number or a boolean); lists stay lists.
+# Each type's JSON Schema states every rule its validators enforce that a schema can state.
 Version = Annotated[
     StrictStr,
     BeforeValidator(_version_text),
@@ -62,23 +80,33 @@ Version = Annotated[
         }
     ),
 ]
-AliasName = Annotated[  # a number is read as text, so "2024" meets its real rule
+PublishedVersion = Annotated[
     StrictStr,
     BeforeValidator(_version_text),
     WithJsonSchema(
         {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": contract.ALIAS_NAME_MAX,
-            "pattern": r"^(?!^[0-9]+$)[a-zA-Z0-9_-]+$",
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^[1-9][0-9]*$"},
+            ]
         }
     ),
+]
+AliasName = Annotated[
+    StrictStr,
+    BeforeValidator(_name_text),
+    _pattern(contract.ALIAS_NAME_PATTERN, minLength=1, maxLength=contract.ALIAS_NAME_MAX),
 ]
 Weight = Annotated[
     float,
     BeforeValidator(_weight_number),
     WithJsonSchema({"type": "number", "minimum": 0.0, "maximum": 1.0}),
 ]
+FunctionName = Annotated[
+    StrictStr, _pattern(contract.FUNCTION_PATTERN, maxLength=contract.FUNCTION_ARN_MAX)
+]
+Region = Annotated[StrictStr, _pattern(contract.REGION_PATTERN)]
+Account = Annotated[StrictStr, _pattern(contract.ACCOUNT_PATTERN)]
 
 
 class _Model(BaseModel):
@@ -88,7 +116,7 @@ class _Model(BaseModel):
 class Routing(_Model):
     """A share of the alias's traffic sent to a second published version."""
 
-    version: Version = Field(description="The second version: a published version number.")
+    version: PublishedVersion = Field(description="The second version: a published version number.")
     weight: Weight = Field(
         ge=0.0, le=1.0, description="Share of traffic for the second version, 0.0 to 1.0."
     )
@@ -103,6 +131,13 @@ class Routing(_Model):
 
 class AliasSpec(_Model):
     """One alias: the version it points to, and optionally a description and weighted routing."""
+
+    model_config = ConfigDict(
+        json_schema_extra={  # routing needs a published version to route from
+            "if": {"required": ["routing"], "properties": {"routing": {"type": "object"}}},
+            "then": {"properties": {"version": {"not": {"const": contract.LATEST}}}},
+        }
+    )
 
     name: AliasName = Field(
         description="Alias name: letters, digits, '-' and '_', not digits only."
@@ -145,19 +180,20 @@ class FunctionSpec(_Model):
     """The aliases one function should have."""
 
     model_config = ConfigDict(
-        json_schema_extra={"title": "reconciler manifest", "additionalProperties": False}
+        json_schema_extra={
+            "title": "reconciler manifest",
+            "additionalProperties": False,
+            "if": {"required": ["keep"], "properties": {"keep": {"minItems": 1}}},
+            "then": {"required": ["prune"], "properties": {"prune": {"const": True}}},
+        }
     )
 
-    function: StrictStr = Field(description="Function name, partial ARN or full ARN.")
-    region: StrictStr | None = Field(
-        default=None,
-        json_schema_extra={"pattern": r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"},
-        description="AWS Region; else --region or the AWS configuration.",
+    function: FunctionName = Field(description="Function name, partial ARN or full ARN.")
+    region: Region | None = Field(
+        default=None, description="AWS Region; else --region or the AWS configuration."
     )
-    account: StrictStr | None = Field(
-        default=None,
-        json_schema_extra={"pattern": r"^\d{12}$"},
-        description="12-digit account ID, quoted; apply refuses other credentials.",
+    account: Account | None = Field(
+        default=None, description="12-digit account ID, quoted; apply refuses other credentials."
     )
     prune: StrictBool = Field(
         default=False, description="Delete live aliases of this function that are not listed."
@@ -173,12 +209,15 @@ class FunctionSpec(_Model):
         ref = contract.parse_function_name(value)
         if ref.qualifier is not None:
             raise ValueError(f"name the function without a qualifier, not {value!r}")
+        problem = contract.partition_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is not None and _REGION_RE.fullmatch(value) is None:
+        if value is not None and contract.REGION_RE.fullmatch(value) is None:
             raise ValueError(f"{value!r} is not an AWS Region such as eu-west-1")
         return value
 
@@ -187,7 +226,7 @@ class FunctionSpec(_Model):
     def _account(cls, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             raise ValueError(f'quote the account ID (account: "{value:012d}") so no digit is lost')
-        if isinstance(value, str) and _ACCOUNT_RE.fullmatch(value) is None:
+        if isinstance(value, str) and contract.ACCOUNT_RE.fullmatch(value) is None:
             raise ValueError(f"an account ID is 12 digits, not {value!r}")
         return value
 

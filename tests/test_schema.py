@@ -1,0 +1,282 @@
+"""The JSON Schema that editors check manifests with says what `reconcile validate` says.
+
+Each document is written as JSON (which YAML reads as it is) and loaded as `validate` loads it;
+its verdict must be the schema's, as a standard validator reads the shipped schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from reconciler.errors import ManifestError
+from reconciler.manifests import load_manifests
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "reconciler/schema/manifest.schema.json").read_text(encoding="utf-8"))
+BASE: dict[str, Any] = {
+    "function": "f",
+    "region": "eu-west-1",
+    "aliases": [{"name": "live", "version": 1}],
+}
+ACCOUNT = "123456789012"
+INDIC = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
+
+
+class _Gone:
+    def __repr__(self) -> str:
+        return "GONE"
+
+
+GONE = _Gone()  # the key is left out
+
+
+def doc(*changes: tuple[str, Any]) -> Any:
+    """BASE with each dotted path ("aliases.0.name") set to a value, or left out with GONE."""
+    document = copy.deepcopy(BASE)
+    for path, value in changes:
+        *parents, last = path.split(".")
+        target: Any = document
+        for part in parents:
+            target = target[int(part) if part.isdigit() else part]
+        if value is GONE:
+            del target[last]
+        else:
+            target[last] = value
+    return document
+
+
+def arn(partition: str, region: str, account: str = ACCOUNT, name: str = "f") -> Any:
+    text = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
+    return doc(("function", text), ("region", GONE))  # an ARN's Region is the function's
+
+
+def routed(**routing: Any) -> Any:
+    return doc(("aliases.0.version", 1), ("aliases.0.routing", routing))
+
+
+# (id, document, valid?)
+CASES: list[tuple[str, Any, bool]] = [
+    ("base", BASE, True),
+    ("not-an-object", [BASE], False),
+    ("unknown-key", doc(("aliasses", [])), False),
+    ("no-function", doc(("function", GONE)), False),
+    ("no-aliases", doc(("aliases", GONE)), False),
+    ("no-region", doc(("region", GONE)), True),
+    # function: name, partial ARN or ARN, in a partition its Region is in
+    ("function-name-64", doc(("function", "f" * 64)), True),
+    ("function-name-65", doc(("function", "f" * 65)), False),
+    ("function-name-with-space", doc(("function", "my func")), False),
+    ("function-name-empty", doc(("function", "")), False),
+    ("function-name-indic-digit", doc(("function", "f\u0661")), False),
+    ("function-name-number", doc(("function", 12)), False),
+    ("function-name-null", doc(("function", None)), False),
+    ("qualified", doc(("function", "f:live")), False),
+    ("function-keyword", doc(("function", "function:f")), True),
+    ("partial-arn", doc(("function", f"{ACCOUNT}:function:f")), True),
+    ("partial-arn-with-region", doc(("function", f"eu-west-1:{ACCOUNT}:function:f")), True),
+    ("partial-arn-without-keyword", doc(("function", f"{ACCOUNT}:f")), False),
+    ("partial-arn-over-140", doc(("function", f"eu-{'w' * 120}-1:{ACCOUNT}:function:f")), False),
+    ("arn", arn("aws", "eu-west-1"), True),
+    ("arn-name-64", arn("aws", "eu-west-1", name="f" * 64), True),
+    ("arn-over-140", arn("aws", f"eu-{'w' * 60}-1", name="f" * 64), False),
+    ("arn-without-keyword", doc(("function", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:f")), False),
+    ("arn-without-account", doc(("function", "arn:aws:lambda:eu-west-1:function:f")), False),
+    ("arn-indic-account", arn("aws", "eu-west-1", INDIC), False),
+    ("arn-without-partition", arn("", "eu-west-1"), False),
+    ("arn-unknown-partition", arn("awsx", "eu-west-1"), False),
+    ("arn-china", arn("aws-cn", "cn-north-1"), True),
+    ("arn-china-elsewhere", arn("aws-cn", "eu-west-1"), False),
+    ("arn-commercial-in-china", arn("aws", "cn-north-1"), False),
+    ("arn-govcloud", arn("aws-us-gov", "us-gov-west-1"), True),
+    ("arn-commercial-in-govcloud", arn("aws", "us-gov-west-1"), False),
+    ("arn-iso", arn("aws-iso", "us-iso-east-1"), True),
+    ("arn-iso-b", arn("aws-iso-b", "us-isob-east-1"), True),
+    ("arn-iso-in-iso-b", arn("aws-iso", "us-isob-east-1"), False),
+    ("arn-iso-b-in-iso-e", arn("aws-iso-b", "eu-isoe-west-1"), False),
+    # region and account
+    *(
+        (f"region-{region!a}", doc(("region", region)), valid)
+        for region, valid in [
+            ("us-gov-west-1", True),
+            ("us-isob-east-1", True),
+            (None, True),
+            ("Ireland", False),
+            ("EU-WEST-1", False),
+            ("eu-west-1 ", False),
+            ("eu-west-\u0661", False),  # an Arabic-Indic 1
+            (1, False),
+        ]
+    ),
+    *(
+        (f"account-{ascii(account)[:16]}", doc(("account", account)), valid)
+        for account, valid in [
+            (ACCOUNT, True),
+            ("012345678901", True),
+            (None, True),
+            ("1234", False),
+            ("12345678901a", False),
+            (INDIC, False),
+            (123456789012, False),
+        ]
+    ),
+    # prune and keep
+    *(
+        (f"prune-{prune!r}", doc(("prune", prune)), valid)
+        for prune, valid in [(True, True), (False, True), ("yes", False), (1, False), (None, False)]
+    ),
+    ("keep-with-prune", doc(("prune", True), ("keep", ["legacy-*"])), True),
+    ("keep-without-prune", doc(("keep", ["legacy-*"])), False),
+    ("keep-with-prune-false", doc(("prune", False), ("keep", ["legacy-*"])), False),
+    ("keep-empty", doc(("keep", [])), True),
+    ("keep-text", doc(("prune", True), ("keep", "legacy-*")), False),
+    ("keep-number", doc(("prune", True), ("keep", [1])), False),
+    # aliases
+    ("aliases-empty", doc(("aliases", [])), True),
+    ("aliases-object", doc(("aliases", {"name": "live", "version": 1})), False),
+    ("alias-unknown-key", doc(("aliases.0.descripton", "x")), False),
+    ("alias-not-an-object", doc(("aliases", ["live"])), False),
+    *(
+        (f"name-{ascii(name)[:16]}", doc(("aliases.0.name", name)), valid)
+        for name, valid in [
+            ("2024-01-02", True),
+            ("on", True),
+            ("a" * 128, True),
+            ("a" * 129, False),
+            ("", False),
+            ("2024", False),
+            ("li.ve", False),
+            ("\u0661\u0662", False),
+            (2024, False),
+            (-5, False),
+            (None, False),
+            (GONE, False),
+        ]
+    ),
+    *(
+        (f"version-{ascii(version)[:16]}", doc(("aliases.0.version", version)), valid)
+        for version, valid in [
+            ("1", True),
+            ("$LATEST", True),
+            (10**30, True),
+            (0, False),
+            ("0", False),
+            ("01", False),
+            (-1, False),
+            (1.5, False),
+            (True, False),
+            ("one", False),
+            ("latest", False),
+            ("\u0661", False),
+            (None, False),
+            (GONE, False),
+        ]
+    ),
+    *(
+        (
+            f"description-{len(text) if isinstance(text, str) else text!r}",
+            doc(("aliases.0.description", text)),
+            valid,
+        )
+        for text, valid in [
+            ("", True),
+            ("x" * 256, True),
+            (None, True),
+            ("x" * 257, False),
+            (5, False),
+        ]
+    ),
+    # routing
+    ("routing-null", doc(("aliases.0.routing", None)), True),
+    ("routing", routed(version=2, weight=0.05), True),
+    ("routing-text-version", routed(version="2", weight=0), True),
+    ("routing-weight-1", routed(version=2, weight=1), True),
+    ("routing-weight-above-1", routed(version=2, weight=1.5), False),
+    ("routing-weight-negative", routed(version=2, weight=-0.1), False),
+    ("routing-weight-text", routed(version=2, weight="0.5"), False),
+    ("routing-weight-true", routed(version=2, weight=True), False),
+    ("routing-no-weight", routed(version=2), False),
+    ("routing-no-version", routed(weight=0.5), False),
+    ("routing-to-latest", routed(version="$LATEST", weight=0.5), False),
+    ("routing-to-0", routed(version=0, weight=0.5), False),
+    ("routing-to-02", routed(version="02", weight=0.5), False),
+    ("routing-extra-key", routed(version=2, weight=0.5, version2=3), False),
+    ("routing-list", doc(("aliases.0.routing", [2, 0.5])), False),
+    (
+        "routing-from-latest",
+        doc(("aliases.0.version", "$LATEST"), ("aliases.0.routing", {"version": 2, "weight": 0.5})),
+        False,
+    ),
+]
+
+# What validation refuses and no JSON Schema can say: comparisons between two values, and
+# JSON's own model, in which 12.0 is the integer 12.
+BEYOND_SCHEMA: list[tuple[str, Any]] = [
+    ("arn-region-differs", doc(("function", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f"))),
+    (
+        "arn-account-differs",
+        doc(("function", f"{ACCOUNT}:function:f"), ("account", "210987654321")),
+    ),
+    ("routing-to-own-version", routed(version="1", weight=0.5)),
+    (
+        "same-alias-twice",
+        doc(("aliases", [{"name": "live", "version": 1}, {"name": "live", "version": 2}])),
+    ),
+    ("version-12.0", doc(("aliases.0.version", 12.0))),
+]
+
+
+def validate_says(tmp_path: Path, document: Any) -> bool:
+    path = tmp_path / "m.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    try:
+        load_manifests([path])
+    except ManifestError:
+        return False
+    return True
+
+
+def test_the_shipped_schema_is_a_valid_2020_12_schema() -> None:
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("document", "valid"), [pytest.param(d, v, id=name) for name, d, v in CASES]
+)
+def test_validate_and_the_schema_agree(tmp_path: Path, document: Any, valid: bool) -> None:
+    assert validate_says(tmp_path, document) is valid
+    assert Draft202012Validator(SCHEMA).is_valid(document) is valid
+
+
+@pytest.mark.parametrize("document", [pytest.param(d, id=name) for name, d in BEYOND_SCHEMA])
+def test_what_only_validate_can_refuse(tmp_path: Path, document: Any) -> None:
+    assert Draft202012Validator(SCHEMA).is_valid(document)
+    assert not validate_says(tmp_path, document)
+
+
+def test_there_are_cases_on_every_key_of_the_schema() -> None:
+    keys = set(SCHEMA["properties"]) | {
+        f"{name}.{key}" for name, schema in SCHEMA["$defs"].items() for key in schema["properties"]
+    }
+    named = " ".join(name for name, *_ in CASES)
+    words = {
+        "function": "arn",
+        "region": "region",
+        "account": "account",
+        "prune": "prune",
+        "keep": "keep",
+        "aliases": "aliases",
+        "AliasSpec.name": "name-",
+        "AliasSpec.version": "version-",
+        "AliasSpec.description": "description-",
+        "AliasSpec.routing": "routing",
+        "Routing.version": "routing-to-",
+        "Routing.weight": "routing-weight",
+    }
+    assert set(words) == keys
+    assert all(word in named for word in words.values())
