@@ -1,14 +1,17 @@
 """YAML manifests -> FunctionSpecs, ``path:line:col`` on every problem; the only reader of files.
 
-PyYAML's C composer gives every node its position; this module builds plain data from the nodes
+PyYAML's C parser gives every event its position; this module builds plain data from the events
 itself, so it can refuse what YAML would otherwise allow silently: duplicate keys, anchors and
-aliases (no "billion laughs"), and tags other than YAML's plain types.
+aliases (no "billion laughs"), and tags other than YAML's plain types. Plain scalars are typed
+by YAML 1.2's core schema, not PyYAML's YAML 1.1 rules: a number spelt so that YAML 1.1 and 1.2
+readers disagree (017, 0x1F, 1_000, 1:30) is refused, and yes/no/on/off are text.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,14 +32,14 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MANIFEST_PATTERNS = ("*.yaml", "*.yml")
 _STR = "tag:yaml.org,2002:str"
-_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})
-_PLAIN_TAGS = {
-    _STR,
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:timestamp",  # kept as text: an alias named 2024-01-02 is a name, not a date
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # a date-like name is a name
+# An explicit tag's type, and how to write a value of it.
+_TYPED_TAGS: dict[str, tuple[type, str]] = {
+    _INT: (int, "write a decimal number"),
+    _FLOAT: (float, "write a decimal number"),
+    "tag:yaml.org,2002:bool": (bool, "write true or false"),
+    "tag:yaml.org,2002:null": (type(None), "write null or nothing"),
 }
 _SCALARS = yaml.constructor.SafeConstructor()
 
@@ -82,6 +85,7 @@ class _Document:
 
     path: str
     marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    unread: list[Loc] = field(default_factory=list)  # scalars refused: no problem is theirs
 
     def source(self, loc: Loc) -> Source:
         while loc not in self.marks and loc:
@@ -166,13 +170,13 @@ def _load_text(
     exact = True
     try:
         for data, document, refused in _documents(path, text, track=track, plain=plain):
-            if refused is not None:
-                problems.append(refused)
+            problems.extend(refused)
+            if data is None:
                 continue
             manifest, found = _validate(data, document)
             problems.extend(found)
             exact = exact and (track or not found)
-            if manifest is not None:
+            if manifest is not None and not refused:
                 manifests.append(manifest)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -188,31 +192,38 @@ _NO_KEY = object()
 
 def _documents(
     path: str, text: str, *, track: bool, plain: dict[str, Any]
-) -> Iterator[tuple[Any, _Document, Problem | None]]:
-    """Plain data for each YAML document, built from the C parser's events.
+) -> Iterator[tuple[Any, _Document, list[Problem]]]:
+    """Plain data for each YAML document, built from the C parser's events, or its problems.
 
     Every mapping and list remembers where it starts; with ``track``, every key does too (only
-    needed to place a validation problem exactly). A document with an alias, a duplicate key, a
-    merge key or an unusual tag yields that problem instead of data. ``plain`` remembers plain
-    scalars already resolved: most repeat (versions, Regions, alias names).
+    needed to place a validation problem exactly). A scalar that cannot be read is a problem, and
+    the document goes on to find the others; an alias, a duplicate key, a merge key or an unusual
+    tag ends the document's data there.
+    ``plain`` remembers plain scalars already resolved: most repeat (versions, Regions, names).
     """
     document = _Document(path)
     stack: list[list[Any]] = []  # [container, loc, pending key, {key: line}]
     root: Any = None
-    refused: Problem | None = None
+    found: list[Problem] = []  # this document's problems
+    refused = False  # the rest of the document is skipped
     events: Iterator[Any] = yaml.parse(text, Loader=_Loader)  # Any: attributes differ by kind
     for event in events:
         kind = event.__class__
-        if refused is not None:
+        if refused:
             if kind is yaml.DocumentEndEvent:
-                yield None, document, refused
-                refused = None
+                yield None, document, found
+                found, refused = [], False
             continue
         try:
             if kind is yaml.ScalarEvent:
                 value: Any = plain.get(event.value, _NO_KEY) if event.implicit[0] else _NO_KEY
                 if value is _NO_KEY:  # not a plain scalar seen before
-                    value = _scalar(event, plain)
+                    try:
+                        value = _scalar(event, plain)
+                    except _Refused as problem:  # read on, to find the document's other problems
+                        found.append(Problem(path, *_at(event), problem.message))
+                        value = event.value
+                        document.unread.append(_scalar_loc(stack, value))
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 _check_tag(event, _MAP if kind is yaml.MappingStartEvent else _SEQ)
                 loc = _child_loc(stack)
@@ -228,8 +239,9 @@ def _documents(
                 document, stack, root = _Document(path), [], None
                 continue
             elif kind is yaml.DocumentEndEvent:
-                if root is not None:
-                    yield root, document, None
+                if root is not None or found:
+                    yield root, document, found
+                    found = []
                 continue
             else:
                 continue
@@ -248,7 +260,18 @@ def _documents(
                 container[frame[2]] = value
                 frame[2] = _NO_KEY
         except _Refused as problem:
-            refused = Problem(path, *_at(problem.event), problem.message)
+            found.append(Problem(path, *_at(problem.event), problem.message))
+            refused = True
+
+
+def _scalar_loc(stack: list[list[Any]], value: str) -> Loc:
+    """Where a scalar goes: a list item, a mapping's value, or (no key pending) a key."""
+    if not stack:
+        return ()
+    container, loc, key = stack[-1][:3]
+    if container.__class__ is list:
+        return (*loc, len(container))
+    return (*loc, value if key is _NO_KEY else key)
 
 
 def _child_loc(stack: list[list[Any]]) -> Loc:
@@ -282,6 +305,25 @@ def _key(event: Any, key: Any, frame: list[Any], document: _Document, track: boo
 _ANCHORS = "YAML anchors and aliases (&name, *name) are not allowed; write it out"
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+# YAML 1.2's core schema: these words, and numbers (which start with one of _NUMBER_START).
+_WORDS: dict[str, Any] = {
+    "": None,
+    "~": None,
+    **dict.fromkeys(("null", "Null", "NULL"), None),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **{
+        f"{sign}.{inf}": float(f"{sign}inf")
+        for sign in ("", "+", "-")
+        for inf in ("inf", "Inf", "INF")
+    },
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+}
+_NUMBER_START = frozenset("0123456789+-.")
+_DECIMAL = re.compile(r"[-+]?[0-9]+", re.ASCII)
+_REAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+_OCTAL = re.compile(r"[-+]?0o[0-7]+", re.ASCII)  # YAML 1.2 only: 1.1 reads it as text
+_YAML_1_1_NUMBERS = frozenset({_INT, _FLOAT})
 
 
 def _check_tag(event: yaml.CollectionStartEvent, allowed: str) -> None:
@@ -290,37 +332,75 @@ def _check_tag(event: yaml.CollectionStartEvent, allowed: str) -> None:
 
 
 def _scalar(event: yaml.ScalarEvent, plain: dict[str, Any]) -> Any:
-    """A scalar's value, typed as PyYAML's safe loader types it, except that dates stay text."""
+    """A scalar's value: text, unless it is plain (or tagged) and YAML 1.2's core schema types
+    it."""
     value: str = event.value
     tag = event.tag
     if tag is None or tag == "!":
         if not event.implicit[0]:  # quoted: always text
             return value
-        first = value[:1]
-        for resolved, pattern in (*_RESOLVERS.get(first, ()), *_RESOLVERS.get(None, ())):
-            if pattern.match(value):
-                tag = resolved
-                break
-        else:
-            tag = _STR
-        typed = _typed(event, tag, value)
+        typed = _WORDS.get(value, value)
+        if typed is value and value[0] in _NUMBER_START:  # "" is one of the words
+            typed = _number(event, value)
         if len(value) <= 64:
             plain[value] = typed
         return typed
-    if tag not in _PLAIN_TAGS:
-        raise _Refused(event, f"YAML tag {tag!r} is not allowed in a manifest")
-    return _typed(event, tag, value)
-
-
-def _typed(event: yaml.Event, tag: str, value: str) -> Any:
     if tag in _TEXT_TAGS:
         return value
-    if tag == "tag:yaml.org,2002:merge":
-        raise _Refused(event, "YAML merge keys (<<) are not allowed; write it out")
-    try:
-        return _SCALARS.construct_object(yaml.ScalarNode(tag, value))
-    except yaml.constructor.ConstructorError as exc:
-        raise _Refused(event, str(exc.problem)) from None
+    if tag not in _TYPED_TAGS:
+        raise _Refused(event, f"YAML tag {tag!r} is not allowed in a manifest")
+    kind, how = _TYPED_TAGS[tag]
+    typed = _WORDS.get(value, value)
+    if typed is value and value[:1] in _NUMBER_START:
+        typed = _number(event, value)
+    if kind is float and typed.__class__ is int:
+        typed = float(typed)
+    if typed.__class__ is not kind:
+        raise _Refused(event, f"{value!r} is not a YAML {tag.rsplit(':', 1)[1]}: {how}")
+    return typed
+
+
+def _number(event: yaml.ScalarEvent, value: str) -> Any:
+    """A plain scalar that starts like a number: an int, a float, text, or refused if YAML 1.1 and
+    1.2 readers would disagree on it or it is not written in plain decimal."""
+    if _DECIMAL.fullmatch(value):
+        digits = value.lstrip("+-")
+        if digits[0] == "0" and len(digits) > 1:
+            decimal = ("-" if value[0] == "-" else "") + (digits.lstrip("0") or "0")
+            why = " (YAML 1.1 reads a leading 0 as octal)"
+            raise _Refused(event, _respell(value, decimal, why))
+        try:
+            return int(value)
+        except ValueError:  # longer than Python converts (sys.get_int_max_str_digits)
+            raise _Refused(
+                event, f"a number of {len(digits)} digits is too long; quote it if it is text"
+            ) from None
+    if _REAL.fullmatch(value):
+        return float(value)
+    if _OCTAL.fullmatch(value):
+        return _refuse_number(event, value, int(value, 8))
+    for tag, pattern in _RESOLVERS.get(value[0], ()):
+        if tag in _YAML_1_1_NUMBERS and pattern.match(value):
+            try:
+                number = _SCALARS.construct_object(yaml.ScalarNode(tag, value))
+            except (ValueError, yaml.YAMLError):  # 0x_ matches YAML 1.1's pattern, has no value
+                number = None
+            return _refuse_number(event, value, number)
+    return value
+
+
+def _refuse_number(event: yaml.ScalarEvent, value: str, number: int | float | None) -> Any:
+    if number is None:
+        raise _Refused(
+            event,
+            f"{value} is not a plain decimal number: write it with decimal digits only, "
+            "or quote it if it is text",
+        )
+    raise _Refused(event, _respell(value, repr(number)))
+
+
+def _respell(value: str, decimal: str, why: str = "") -> str:
+    return f"{value} is not a plain decimal number{why}: write {decimal}, or quote it if it is text"
 
 
 def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Problem]]:
@@ -337,7 +417,11 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
     try:
         spec = FunctionSpec.model_validate(data)
     except ValidationError as exc:
-        return None, [_problem(error, document) for error in exc.errors()]
+        return None, [
+            _problem(error, document)
+            for error in exc.errors()
+            if not any(error["loc"][: len(loc)] == loc for loc in document.unread)
+        ]
     alias_sources = tuple(document.source(("aliases", i)) for i in range(len(spec.aliases)))
     first: dict[str, Source] = {}
     problems = []
@@ -361,7 +445,7 @@ _HINTS = {
     "extra_forbidden": "unknown key {key!r}; check its spelling against the manifest reference",
     "missing": "{key!r} is required here",
     "string_type": "{key!r} must be text; quote it",
-    "bool_type": "{key!r} must be true or false",
+    "bool_type": "{key!r}: write true or false, not {input!r}",
 }
 
 
@@ -370,7 +454,7 @@ def _problem(error: Any, document: _Document) -> Problem:
     key = next((part for part in reversed(loc) if isinstance(part, str)), "value")
     hint = _HINTS.get(error["type"])
     if hint is not None:
-        message = hint.format(key=key)
+        message = hint.format(key=key, input=error.get("input"))
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
         if key != "value":

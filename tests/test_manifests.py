@@ -10,12 +10,16 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.errors import ManifestError
+from reconciler.importer import manifest_text
+from reconciler.live import FunctionTarget, LiveAlias, Route
 from reconciler.manifests import load_manifests
 from reconciler.sandbox import Sandbox
-from reconciler.spec import manifest_schema
+from reconciler.spec import Routing, manifest_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = "function: f\nregion: eu-west-1\naliases:\n  - name: live\n    version: 1\n"
+# Twelve Arabic-Indic digits: Python's \d matches them, AWS does not.
+INDIC_ACCOUNT = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "m.yaml") -> Path:
@@ -108,8 +112,15 @@ def test_every_problem_of_every_file_in_one_run(tmp_path: Path) -> None:
     assert [Path(p.path).name for p in excinfo.value.problems] == ["a.yaml", "b.yaml", "c.yaml"]
 
 
+Case = tuple[str, dict[str, str | bytes], str, int, str]
+
+
+def in_one_file(name: str, text: str, line: int, words: str) -> Case:
+    return name, {"m.yaml": text}, "m.yaml", line, words
+
+
 # Each case: files to write, the file and line the problem must name, and words of the message.
-MALFORMED: list[tuple[str, dict[str, str | bytes], str, int, str]] = [
+MALFORMED: list[Case] = [
     ("unknown-top-key", {"m.yaml": GOOD + "aliasses: []\n"}, "m.yaml", 6, "unknown key 'aliasses'"),
     (
         "unknown-alias-key",
@@ -350,6 +361,131 @@ MALFORMED: list[tuple[str, dict[str, str | bytes], str, int, str]] = [
         4,
         "1 to 128",
     ),
+    # Numbers mean what they look like: YAML 1.1 spellings are refused, never silently converted.
+    *(
+        in_one_file(f"version-{name}", GOOD.replace("version: 1", f"version: {text}"), 5, words)
+        for name, text, words in [
+            ("octal-looking", "017", "write 17, or quote it"),
+            ("010", "010", "write 10, or quote it"),
+            ("sexagesimal", "1:30", "write 90, or quote it"),
+            ("hex", "0x1F", "write 31, or quote it"),
+            ("octal-0o", "0o17", "write 15, or quote it"),
+            ("binary", "0b11", "write 3, or quote it"),
+            ("underscores", "1_000", "write 1000, or quote it"),
+            ("hex-without-digits", "0x_", "decimal digits"),
+            ("5000-digits", "1" * 5000, "too long"),
+            ("explicit-int-tag", "!!int 017", "write 17"),
+            ("zero", "0", "numbered from 1"),
+            ("quoted-zero", "'0'", "numbered from 1"),
+        ]
+    ),
+    (
+        "routing-version-zero",
+        {"m.yaml": GOOD + "    routing: {version: 0, weight: 0.5}\n"},
+        "m.yaml",
+        6,
+        "numbered from 1",
+    ),
+    (
+        "routing-version-octal-looking",
+        {"m.yaml": GOOD + "    routing: {version: 02, weight: 0.5}\n"},
+        "m.yaml",
+        6,
+        "write 2, or quote it",
+    ),
+    *(
+        in_one_file(
+            f"weight-{name}", GOOD + f"    routing: {{version: 2, weight: {text}}}\n", 6, words
+        )
+        for name, text, words in [
+            ("inf", ".inf", "between 0.0 and 1.0"),
+            ("nan", ".nan", "between 0.0 and 1.0"),
+            ("underscore", "0.0_5", "write 0.05, or quote it"),
+            ("sexagesimal", "1:30.5", "write 90.5, or quote it"),
+            ("0x", "0x", "must be a number"),
+            ("yes", "yes", "must be a number"),
+        ]
+    ),
+    *(
+        in_one_file(
+            f"prune-{text}",
+            GOOD.replace("region", f"prune: {text}\nregion"),
+            2,
+            "write true or false",
+        )
+        for text in ("yes", "on", "y", "Off", "'true'", "!!bool yes")
+    ),
+    (
+        "account-arabic-indic-digits",
+        {
+            "m.yaml": GOOD.replace(
+                "region",
+                f"account: '{INDIC_ACCOUNT}'\nregion",
+            )
+        },
+        "m.yaml",
+        2,
+        "12 digits",
+    ),
+    (
+        "region-arabic-indic-digit",
+        {"m.yaml": GOOD.replace("eu-west-1", "eu-west-\u0661")},
+        "m.yaml",
+        2,
+        "not an AWS Region",
+    ),
+    (
+        "arn-arabic-indic-account",
+        {
+            "m.yaml": GOOD.replace(
+                "function: f",
+                f"function: arn:aws:lambda:eu-west-1:{INDIC_ACCOUNT}:function:f",
+            )
+        },
+        "m.yaml",
+        1,
+        "not a function name",
+    ),
+    (
+        "arn-china-partition-elsewhere",
+        {
+            "m.yaml": GOOD.replace(
+                "function: f", "function: arn:aws-cn:lambda:eu-west-1:123456789012:function:f"
+            )
+        },
+        "m.yaml",
+        1,
+        "partition aws-cn is not the partition of eu-west-1 (aws)",
+    ),
+    (
+        "arn-commercial-partition-in-china",
+        {
+            "m.yaml": GOOD.replace("eu-west-1", "cn-north-1").replace(
+                "function: f", "function: arn:aws:lambda:cn-north-1:123456789012:function:f"
+            )
+        },
+        "m.yaml",
+        1,
+        "partition aws is not the partition of cn-north-1 (aws-cn)",
+    ),
+    (
+        "arn-without-partition",
+        {
+            "m.yaml": GOOD.replace(
+                "function: f", "function: arn::lambda:eu-west-1:123456789012:function:f"
+            )
+        },
+        "m.yaml",
+        1,
+        "partition",
+    ),
+    (
+        "name-negative-number",
+        {"m.yaml": GOOD.replace("name: live", "name: -5")},
+        "m.yaml",
+        4,
+        "quote it",
+    ),
 ]
 
 
@@ -382,3 +518,110 @@ def test_malformed_manifest_exits_1_with_its_place_and_calls_nothing(
 
 def test_there_are_at_least_25_distinct_malformed_cases() -> None:
     assert len({name for name, *_ in MALFORMED}) >= 25
+
+
+# A plain scalar, as a weight, a description and a boolean: what it must be read as.
+WEIGHTS = [
+    ("0.05", 0.05),
+    (".5", 0.5),
+    ("1e-3", 0.001),
+    ("5E-1", 0.5),
+    ("1.0", 1.0),
+    ("1.", 1.0),
+    ("1", 1.0),
+    ("0", 0.0),
+    ("+.25", 0.25),
+]
+TEXTS = [
+    ("yes", "yes"),
+    ("on", "on"),
+    ("No", "No"),
+    ("y", "y"),
+    ("0x", "0x"),
+    ("=", "="),
+    ("1.2.3", "1.2.3"),
+    ("2024-01-02", "2024-01-02"),
+    ("~", None),
+    ("null", None),
+    ("NULL", None),
+    ("", None),
+]
+BOOLEANS = [("true", True), ("True", True), ("TRUE", True), ("false", False), ("FALSE", False)]
+
+
+@pytest.mark.parametrize(("text", "value"), WEIGHTS)
+def test_weights_mean_what_they_look_like(tmp_path: Path, text: str, value: float) -> None:
+    write(tmp_path, GOOD + f"    routing: {{version: 2, weight: {text}}}\n")
+    routing = load_manifests([tmp_path]).specs[0].aliases[0].routing
+    assert routing is not None
+    assert routing.weight == value
+
+
+@pytest.mark.parametrize(("text", "value"), TEXTS)
+def test_words_yaml_1_1_took_for_booleans_are_text(
+    tmp_path: Path, text: str, value: str | None
+) -> None:
+    write(tmp_path, GOOD + f"    description: {text}\n")
+    assert load_manifests([tmp_path]).specs[0].aliases[0].description == value
+
+
+@pytest.mark.parametrize(("text", "value"), BOOLEANS)
+def test_booleans_are_true_and_false(tmp_path: Path, text: str, value: bool) -> None:
+    write(tmp_path, GOOD.replace("region", f"prune: {text}\nregion"))
+    assert load_manifests([tmp_path]).specs[0].prune is value
+
+
+def test_names_and_globs_that_yaml_1_1_took_for_booleans_are_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "function: f\nprune: true\nkeep: [yes, no, off]\naliases:\n"
+        "  - {name: on, version: 2}\n  - {name: y, version: +3}\n",
+    )
+    spec = load_manifests([tmp_path]).specs[0]
+    assert spec.keep == ("yes", "no", "off")
+    assert [(a.name, a.version) for a in spec.aliases] == [("on", "2"), ("y", "3")]
+
+
+def test_imported_manifests_read_back_exactly(tmp_path: Path) -> None:
+    target = FunctionTarget("012345678901", "us-gov-west-1", "f")
+    tricky = ("yes", "on", "017", "0x1F", "1:30", "~", "null", "1_000", "TRUE")
+    aliases = tuple(
+        LiveAlias(name, str(n + 1), description, Route(str(n + 2), weight), f"rev-{n}")
+        for n, (name, description, weight) in enumerate(
+            zip(
+                ("2024-01-02", "on", "1_000", "0x1F", "y", "off", "Null", "e5", "1e3"),
+                tricky,
+                (1e-05, 0.125, 1.0, 0.0, 0.999999, 1e-07, 0.5, 2.5e-05, 0.3),
+                strict=True,
+            )
+        )
+    )
+    write(tmp_path, manifest_text(target, aliases))
+    spec = load_manifests([tmp_path]).specs[0]
+    assert spec.account == target.account
+    read = [(a.name, a.version, a.description, a.routing) for a in spec.aliases]
+    assert read == [
+        (a.name, a.version, a.description, Routing(version=r.version, weight=r.weight))
+        for a in sorted(aliases, key=lambda a: a.name)
+        if (r := a.routing) is not None
+    ]
+
+
+def test_every_problem_of_a_document_in_one_run(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "function: f\nprune: yes\naliases:\n  - {name: a, version: 017}\n"
+        "  - {name: b, version: 3, routing: {version: 0x1F, weight: .nan}}\n"
+        "  - {name: 1_0, version: 4, description: 0o7}\n",
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    found = sorted((p.line, p.column, p.message.split(":")[0]) for p in excinfo.value.problems)
+    assert found == [
+        (2, 1, "'prune'"),
+        (4, 24, "017 is not a plain decimal number (YAML 1.1 reads a leading 0 as octal)"),
+        (5, 46, "0x1F is not a plain decimal number"),
+        (5, 52, "weight"),
+        (6, 12, "1_0 is not a plain decimal number"),
+        (6, 42, "0o7 is not a plain decimal number"),
+    ]
