@@ -197,13 +197,13 @@ def test_pre_commit_hook_validates_manifests() -> None:
 
 
 # A stand-in for the reconcile CLI, for testing the action's shell script alone: it records its
-# arguments, prints markdown and exits with FAKE_EXIT.
+# arguments, prints FAKE_STDOUT (markdown unless told) and exits with FAKE_EXIT.
 FAKE_RECONCILE = """\
 #!{python}
 import json, os, sys
 with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
-print("fake markdown")
+print(os.environ.get("FAKE_STDOUT", "fake markdown"))
 sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
 """
 
@@ -330,3 +330,148 @@ def test_action_reports_the_exit_code_under_bash_errexit(
     assert (run.returncode != 0) is step_fails, run.stderr
     assert run.outputs["exit-code"] == str(exit_code)
     assert run.outputs["changes"] == changes
+
+
+# The groups step of the apply and drift workflows, run as the runner runs it: bash -e, with the
+# step's environment as GitHub would fill it from the repository variables, and stand-ins for pip,
+# git and the reconcile CLI.
+FAKE_PYTHON = """\
+#!/bin/sh
+[ "$1" = -m ] && [ "$2" = pip ] && exit 0  # installs nothing: reconcile is the stand-in
+exec {python} "$@"
+"""
+FAKE_GIT = """\
+#!/bin/sh
+[ "$*" = "rev-parse HEAD" ] && echo {commit} && exit 0
+exit 1
+"""
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+ACCOUNT = "210987654321"
+ROLES = {
+    "RECONCILE_PLAN_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/reconcile-plan",
+    "RECONCILE_APPLY_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/reconcile-apply",
+    "AWS_REGION": "eu-west-1",
+}
+MATRIX = '{"include": [{"account": "210987654321", "region": "eu-west-1"}]}'
+
+
+def workflow_step(workflow: str, job: str, step_id: str) -> dict[str, Any]:
+    jobs = yaml.safe_load((ROOT / workflow).read_text())["jobs"]
+    steps: list[dict[str, Any]] = jobs[job]["steps"]
+    (step,) = [s for s in steps if s.get("id") == step_id]
+    return step
+
+
+def run_workflow_step(
+    tmp_path: Path, step: dict[str, Any], variables: dict[str, str], exit_code: int = 0
+) -> ActionRun:
+    """Run ``step``'s script with ``${{ vars.NAME }}`` in its env taken from ``variables``
+    (unset ones empty, as GitHub gives them)."""
+    env = {}
+    for name, value in step.get("env", {}).items():
+        variable = re.fullmatch(r"\$\{\{ vars\.(\w+) \}\}", value)
+        assert variable, f"{name}: {value}"
+        env[name] = variables.get(variable[1], "")
+    bin_dir, work = tmp_path / "bin", tmp_path / "work"
+    bin_dir.mkdir()
+    work.mkdir()
+    for name, text in [
+        ("reconcile", FAKE_RECONCILE.format(python=sys.executable)),
+        ("python", FAKE_PYTHON.format(python=sys.executable)),
+        ("git", FAKE_GIT.format(commit=COMMIT)),
+    ]:
+        (bin_dir / name).write_text(text, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    script, outputs, log = tmp_path / "step.sh", tmp_path / "github-output", tmp_path / "calls"
+    script.write_text(step["run"], encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=work,
+        env={
+            **env,
+            "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "GITHUB_OUTPUT": str(outputs),
+            "FAKE_LOG": str(log),
+            "FAKE_STDOUT": MATRIX,
+            "FAKE_EXIT": str(exit_code),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    lines = outputs.read_text().splitlines() if outputs.exists() else []
+    output = done.stdout + done.stderr  # workflow commands such as ::error:: go to stdout
+    return ActionRun(done.returncode, calls, dict(line.split("=", 1) for line in lines), output)
+
+
+GROUPS = [pytest.param(APPLY_WORKFLOW, id="apply"), pytest.param(DRIFT_WORKFLOW, id="drift")]
+
+
+@pytest.mark.parametrize("workflow", GROUPS)
+def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
+    tmp_path: Path, workflow: str
+) -> None:
+    run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), ROLES)
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [["groups", "manifests/", "--region", "eu-west-1", "--account", ACCOUNT]]
+    assert run.outputs["matrix"] == MATRIX
+
+
+@pytest.mark.parametrize("workflow", GROUPS)
+def test_groups_without_a_default_region(tmp_path: Path, workflow: str) -> None:
+    variables = {**ROLES, "AWS_REGION": ""}
+    run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), variables)
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [["groups", "manifests/", "--account", ACCOUNT]]
+
+
+@pytest.mark.parametrize("workflow", GROUPS)
+def test_a_failure_to_list_the_groups_fails_the_step(tmp_path: Path, workflow: str) -> None:
+    step = workflow_step(workflow, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, ROLES, exit_code=1)
+    assert run.returncode != 0
+    assert "matrix" not in run.outputs
+
+
+BAD_ROLES = [
+    "210987654321",
+    "arn:aws:iam::21098765432:role/reconcile",  # 11 digits
+    "arn:aws:iam::2109876543210:role/reconcile",
+    "arn:aws:iam::21098765432x:role/reconcile",
+    "arn:aws:iam::210987654321:user/reconcile",
+    "arn:aws:iam:eu-west-1:210987654321:role/reconcile",
+    "arn:aws:iam::210987654321:role/",
+    " arn:aws:iam::210987654321:role/reconcile",
+]
+
+
+@pytest.mark.parametrize("role", BAD_ROLES)
+@pytest.mark.parametrize(
+    ("workflow", "variable"),
+    [(APPLY_WORKFLOW, "RECONCILE_APPLY_ROLE_ARN"), (DRIFT_WORKFLOW, "RECONCILE_PLAN_ROLE_ARN")],
+)
+def test_groups_refuse_a_default_role_that_is_not_a_role_arn(
+    tmp_path: Path, workflow: str, variable: str, role: str
+) -> None:
+    step = workflow_step(workflow, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, {**ROLES, variable: role})
+    assert run.returncode != 0
+    assert run.calls == []
+    assert f"::error::Set the repository variable {variable}" in run.stderr
+
+
+def test_apply_needs_the_default_apply_role(tmp_path: Path) -> None:
+    step = workflow_step(APPLY_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, {**ROLES, "RECONCILE_APPLY_ROLE_ARN": ""})
+    assert run.returncode != 0
+    assert run.calls == []
+    assert "::error::Set the repository variable RECONCILE_APPLY_ROLE_ARN" in run.stderr
+
+
+def test_drift_skips_until_the_plan_role_is_set(tmp_path: Path) -> None:
+    step = workflow_step(DRIFT_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, {**ROLES, "RECONCILE_PLAN_ROLE_ARN": ""})
+    assert run.returncode == 0, run.stderr
+    assert run.calls == []
+    assert run.outputs["ready"] == "false"
