@@ -2,7 +2,8 @@
 
 PyYAML's C parser gives every event its position; this module builds plain data from the events
 itself, so it can refuse what YAML would otherwise allow silently: duplicate keys, anchors and
-aliases (no "billion laughs"), and tags other than YAML's plain types. Plain scalars are typed
+aliases (no "billion laughs"), tags other than YAML's plain types, and nesting deeper than a
+manifest needs (work stays linear in a file's size, whatever its shape). Plain scalars are typed
 by YAML 1.2's core schema, not PyYAML's YAML 1.1 rules: a number spelt so that YAML 1.1 and 1.2
 readers disagree (017, 0x1F, 1_000, 1:30) is refused, and yes/no/on/off are text.
 """
@@ -31,6 +32,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 MANIFEST_PATTERNS = ("*.yaml", "*.yml")
+MAX_NESTING = 20  # a manifest needs 4 (document, aliases, alias, routing)
 _STR = "tag:yaml.org,2002:str"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # a date-like name is a name
@@ -198,7 +200,7 @@ def _documents(
     Every mapping and list remembers where it starts; with ``track``, every key does too (only
     needed to place a validation problem exactly). A scalar that cannot be read is a problem, and
     the document goes on to find the others; an alias, a duplicate key, a merge key or an unusual
-    tag ends the document's data there.
+    tag ends the document's data there. Nesting deeper than ``MAX_NESTING`` ends the file.
     ``plain`` remembers plain scalars already resolved: most repeat (versions, Regions, names).
     """
     document = _Document(path)
@@ -206,6 +208,7 @@ def _documents(
     root: Any = None
     found: list[Problem] = []  # this document's problems
     refused = False  # the rest of the document is skipped
+    skipped = 0  # levels opened since the refusal, which ``stack`` no longer counts
     events: Iterator[Any] = yaml.parse(text, Loader=_Loader)  # Any: attributes differ by kind
     for event in events:
         kind = event.__class__
@@ -213,6 +216,13 @@ def _documents(
             if kind is yaml.DocumentEndEvent:
                 yield None, document, found
                 found, refused = [], False
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                skipped += 1
+                if len(stack) + skipped > MAX_NESTING:
+                    yield None, document, [*found, _too_deep(path, event)]
+                    return
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                skipped -= 1
             continue
         try:
             if kind is yaml.ScalarEvent:
@@ -225,6 +235,9 @@ def _documents(
                         value = event.value
                         document.unread.append(_scalar_loc(stack, value))
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) == MAX_NESTING:  # stop here: libyaml's own work grows with depth
+                    yield None, document, [*found, _too_deep(path, event)]
+                    return
                 _check_tag(event, _MAP if kind is yaml.MappingStartEvent else _SEQ)
                 loc = _child_loc(stack)
                 document.marks.setdefault(loc, _at(event))
@@ -262,6 +275,16 @@ def _documents(
         except _Refused as problem:
             found.append(Problem(path, *_at(problem.event), problem.message))
             refused = True
+            skipped = int(kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent)
+
+
+def _too_deep(path: str, event: yaml.Event) -> Problem:
+    return Problem(
+        path,
+        *_at(event),
+        f"nested deeper than {MAX_NESTING} levels (a manifest needs 4); "
+        "the rest of the file was not read",
+    )
 
 
 def _scalar_loc(stack: list[list[Any]], value: str) -> Loc:

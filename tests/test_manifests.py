@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -486,6 +487,20 @@ MALFORMED: list[Case] = [
         4,
         "quote it",
     ),
+    (
+        "deep-flow-nesting",
+        {"m.yaml": "function: f\naliases: " + "[" * 2000 + "\n"},
+        "m.yaml",
+        2,
+        "nested deeper than 20 levels",
+    ),
+    (
+        "deep-nesting-after-another-problem",
+        {"m.yaml": "function: f\nfunction: g\naliases: " + "[" * 2000 + "\n"},
+        "m.yaml",
+        3,
+        "nested deeper than 20 levels",
+    ),
 ]
 
 
@@ -605,6 +620,56 @@ def test_imported_manifests_read_back_exactly(tmp_path: Path) -> None:
         for a in sorted(aliases, key=lambda a: a.name)
         if (r := a.routing) is not None
     ]
+
+
+# 200 KB of one nesting construct each, and the line and column where its 21st level starts.
+HOSTILE = {
+    "flow-sequences": ("[" * 200_000, 1, 21),
+    "flow-mappings": ("{a: " * 50_000, 1, 81),
+    "block-sequences": ("- " * 100_000, 1, 41),
+    "complex-keys": ("? " * 100_000, 1, 41),
+    "block-mappings": ("".join(" " * i + "a:\n" for i in range(620)), 21, 21),
+}
+
+
+@pytest.mark.parametrize(("text", "line", "column"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_deep_nesting_is_refused_where_it_passes_the_limit(
+    tmp_path: Path, text: str, line: int, column: int
+) -> None:
+    path = write(tmp_path, text)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ManifestError) as excinfo:
+            load_manifests([path])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    [problem] = excinfo.value.problems
+    assert (problem.line, problem.column) == (line, column)
+    assert "nested deeper than 20 levels" in problem.message
+    assert peak < 20 * len(text)  # a few copies of the file, not a position per level per node
+
+
+def test_twenty_levels_reach_validation(tmp_path: Path) -> None:
+    nested = "[" * 17 + "x" + "]" * 17  # with the document, aliases and the alias: 20 levels
+    write(tmp_path, GOOD + f"    description: {nested}\n")
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    [problem] = excinfo.value.problems
+    assert "'description' must be text" in problem.message
+
+
+def test_a_long_flow_sequence_loads(tmp_path: Path) -> None:
+    globs = [f"g{n:05d}" for n in range(30_000)]
+    path = write(tmp_path, f"function: f\nprune: true\nkeep: [{', '.join(globs)}]\naliases: []\n")
+    tracemalloc.start()
+    try:
+        spec = load_manifests([path]).specs[0]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert list(spec.keep) == globs
+    assert peak < 50 * path.stat().st_size
 
 
 def test_every_problem_of_a_document_in_one_run(tmp_path: Path) -> None:
