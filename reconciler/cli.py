@@ -129,6 +129,13 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _err_inert(message: str) -> None:
+    """An error that may quote a manifest, a plan file or a server: every line made inert."""
+    from reconciler.render import inert_text
+
+    _err("\n".join(inert_text(line) for line in message.split("\n")))
+
+
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
@@ -802,13 +809,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except ProblemsError as exc:
         for problem in exc.problems:
-            _err(str(problem))
+            _err_inert(str(problem))
         count, files = len(exc.problems), len({p.path for p in exc.problems})
         problems = f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}"
         _err(f"{problems}; {exc.consequence}.")
         return EXIT_ERROR
     except ReconcilerError as exc:
-        _err(f"error: {exc}")
+        _err_inert(f"error: {exc}")
         return EXIT_ERROR
     except (KeyboardInterrupt, typer.Abort):
         _err("Interrupted.")
@@ -820,6 +827,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if show is not None:
             show()
         else:
-            _err(f"error: {exc}")
+            _err_inert(f"error: {exc}")
         return EXIT_ERROR
     return int(result or 0)

@@ -267,7 +267,8 @@ def content_digest(document: dict[str, Any]) -> str:
 
 
 def dumps_plan(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    # ASCII: JSON leaves DEL, C1 controls and bidi overrides raw, and plans are shown on terminals.
+    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
 
 
 def loads_plan(text: str, *, source: str = "plan") -> Plan:

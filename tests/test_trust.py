@@ -4,6 +4,9 @@ Saved plans are tested in test_plan.py; targets and groups in test_cli.py."""
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,70 @@ def test_validate_refuses_what_the_files_alone_show_to_be_one_function(
     err = capsys.readouterr().err
     assert f"{tmp_path / 'b.yaml'}:1:1:" in err
     assert f"{tmp_path / 'a.yaml'}:1:1" in err
+
+
+class _HostileService(BaseHTTPRequestHandler):
+    """Answers STS truthfully and every Lambda call with an error message meant for a terminal."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = (
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<GetCallerIdentityResult><Account>{ACCOUNT}</Account>"
+            "<Arn>arn:aws:iam::123456789012:user/x</Arn><UserId>x</UserId>"
+            "</GetCallerIdentityResult></GetCallerIdentityResponse>"
+        ).encode()
+        self._answer(200, "text/xml", body)
+
+    def do_GET(self) -> None:
+        message = "denied\x1b[2J\x1b[1;1H\rOK: nothing to change\u202e"
+        body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        self._answer(403, "application/json", body, {"x-amzn-ErrorType": "AccessDeniedException"})
+
+    def _answer(
+        self, status: int, kind: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": kind, **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_server_error_message_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: orders\nregion: eu-west-1\naliases:\n  - {name: live, version: 1}\n",
+        encoding="utf-8",
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["plan", str(tmp_path), "--endpoint-url", url]) == 1
+    finally:
+        server.shutdown()
+    err = capsys.readouterr().err
+    assert "AccessDeniedException" in err
+    assert not any(c in err for c in "\x1b\r\u202e")
+    assert "denied\\x1b[2J\\x1b[1;1H\\rOK: nothing to change\\u202e" in err
+
+
+def test_plan_json_escapes_what_a_terminal_would_act_on(
+    orders: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: orders\nregion: eu-west-1\naliases:\n"
+        '  - {name: live, version: 2, description: "x\\u202e\\x7f\\u009b2J\\u2028y"}\n',
+        encoding="utf-8",
+    )
+    assert main(["plan", str(tmp_path), "-o", "json", "--endpoint-url", orders.url]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii()
+    assert "x\\u202e\\u007f\\u009b2J\\u2028y" in out
