@@ -106,8 +106,9 @@ def _subject(repository: str, context: str, workflow: str, branch: str) -> str:
 def trust_policy(
     *, apply: bool, repository: str, account: str, branch: str = "main"
 ) -> dict[str, Any]:
-    """The trust policy of the plan role (pull-request plans by the trusted workflow, and drift)
-    or of the apply role (apply in the protected environment): each workflow from ``branch`` only.
+    """The trust policy of the plan role (pull-request plans by the trusted workflow, drift, and
+    the plan jobs of the apply workflow) or of the apply role (the apply jobs, which alone name the
+    protected environment): each workflow from ``branch`` only.
     """
     if not _REPOSITORY.fullmatch(repository) or repository.split("/")[1] in {".", ".."}:
         raise InputError(
@@ -128,10 +129,12 @@ def trust_policy(
             _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)
         ]
     else:
-        sid = "PlanPullRequestsAndDriftFromTheDefaultBranch"
+        sid = "PlanPullRequestsDriftAndMergesFromTheDefaultBranch"
         subjects = [
             _subject(repository, "pull_request", PLAN_WORKFLOW, branch),
             _subject(repository, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, branch),
+            # The plan jobs of apply name no environment, so their context is the branch.
+            _subject(repository, f"ref:refs/heads/{branch}", APPLY_WORKFLOW, branch),
         ]
     return {
         "Version": "2012-10-17",

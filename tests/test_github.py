@@ -20,10 +20,12 @@ from reconciler.permissions import (
     APPLY_ENVIRONMENT,
     APPLY_WORKFLOW,
     DRIFT_WORKFLOW,
+    GITHUB_OIDC,
     PLAN_OPERATIONS,
     PLAN_WORKFLOW,
     SUBJECT_CLAIMS,
     actions_of,
+    trust_policy,
 )
 from reconciler.providers.aws_lambda import AwsLambdaProvider
 
@@ -167,6 +169,21 @@ def test_readme_setup_customises_the_subject_the_trust_policies_expect() -> None
     assert "reconcile permissions --apply --trust-policy" in setup
 
 
+def test_readme_lists_the_subjects_the_roles_trust() -> None:
+    setup = readme_section("GitOps setup on GitHub")
+    listed = re.search(r"present:\n   ```text\n(.*?)\n   ```", setup, re.DOTALL)
+    assert listed is not None
+    trusted = [
+        subject
+        for apply in (False, True)
+        for statement in trust_policy(apply=apply, repository="OWNER/REPO", account="123456789012")[
+            "Statement"
+        ]
+        for subject in statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"]
+    ]
+    assert [line.strip() for line in listed[1].splitlines()] == trusted
+
+
 def test_apply_workflow_runs_one_at_a_time_behind_an_environment() -> None:
     workflow = yaml.safe_load((ROOT / ".github/workflows/reconcile-apply.yml").read_text())
     assert workflow["concurrency"]["cancel-in-progress"] is False
@@ -213,7 +230,7 @@ class ActionRun:
     returncode: int
     calls: list[list[str]]
     outputs: dict[str, str]
-    stderr: str
+    output: str  # stdout and stderr: workflow commands such as ::error:: go to stdout
 
 
 def run_action_script(
@@ -223,12 +240,26 @@ def run_action_script(
     paths: str = "manifests/",
     args: str = "",
     fail_on_error: str = "true",
+    plan_file: str = "",
     exit_code: int = 0,
 ) -> ActionRun:
     """Run the action's reconcile step as the runner does (bash -eo pipefail, inputs in env)."""
-    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
-    (step,) = [s for s in steps if s.get("id") == "run"]
+    action = yaml.safe_load(ACTION.read_text())
+    (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
     assert step["shell"] == "bash"
+    given = {
+        "command": command,
+        "paths": paths,
+        "args": args,
+        "fail-on-error": fail_on_error,
+        "plan-file": plan_file,
+    }
+    inputs = {}
+    for name, value in step["env"].items():
+        declared = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)
+        assert declared, f"{name}: {value}"
+        assert declared[1] in action["inputs"], f"{name}: {value}"
+        inputs[name] = given[declared[1]]
     script = tmp_path / "step.sh"
     script.write_text(step["run"], encoding="utf-8")
     bin_dir, temp, work = tmp_path / "bin", tmp_path / "runner-temp", tmp_path / "work"
@@ -248,10 +279,7 @@ def run_action_script(
         "GITHUB_ACTION_PATH": str(ACTION.parent),
         "FAKE_LOG": str(tmp_path / "calls.jsonl"),
         "FAKE_EXIT": str(exit_code),
-        "COMMAND": command,
-        "PATHS": paths,
-        "ARGS": args,
-        "FAIL_ON_ERROR": fail_on_error,
+        **inputs,
     }
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -264,14 +292,13 @@ def run_action_script(
     log = tmp_path / "calls.jsonl"
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     lines = outputs.read_text().splitlines() if outputs.exists() else []
-    return ActionRun(
-        done.returncode, calls, dict(line.split("=", 1) for line in lines), done.stderr
-    )
+    output = done.stdout + done.stderr
+    return ActionRun(done.returncode, calls, dict(line.split("=", 1) for line in lines), output)
 
 
 def test_action_splits_args_as_a_shell_would_with_quotes(tmp_path: Path) -> None:
     run = run_action_script(tmp_path, args="--target '123456789012/eu-west-1/*'")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     (call,) = run.calls
     assert call[-2:] == ["--target", "123456789012/eu-west-1/*"]  # one argument, no quotes, no glob
 
@@ -279,7 +306,7 @@ def test_action_splits_args_as_a_shell_would_with_quotes(tmp_path: Path) -> None
 def test_action_args_are_never_evaluated(tmp_path: Path) -> None:
     args = '--target "$(touch pwned)" ; touch pwned2 `touch pwned3` $HOME x && y | z'
     run = run_action_script(tmp_path, command="drift", args=args)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     assert not list(tmp_path.rglob("pwned*"))
     (call,) = run.calls
     assert call[call.index("--target") :] == [
@@ -301,7 +328,7 @@ def test_action_args_are_never_evaluated(tmp_path: Path) -> None:
 
 def test_action_paths_are_split_the_same_way(tmp_path: Path) -> None:
     run = run_action_script(tmp_path, command="drift", paths="manifests/ 'team a/*.yaml'")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     (call,) = run.calls
     assert call[:3] == ["drift", "manifests/", "team a/*.yaml"]
 
@@ -310,7 +337,7 @@ def test_action_refuses_unbalanced_quotes_without_running_anything(tmp_path: Pat
     run = run_action_script(tmp_path, args="--target '123456789012/eu-west-1/*")
     assert run.returncode != 0
     assert run.calls == []
-    assert "args" in run.stderr
+    assert "args" in run.output
 
 
 @pytest.mark.parametrize(
@@ -327,7 +354,7 @@ def test_action_reports_the_exit_code_under_bash_errexit(
     tmp_path: Path, exit_code: int, fail_on_error: str, step_fails: bool, changes: str
 ) -> None:
     run = run_action_script(tmp_path, exit_code=exit_code, fail_on_error=fail_on_error)
-    assert (run.returncode != 0) is step_fails, run.stderr
+    assert (run.returncode != 0) is step_fails, run.output
     assert run.outputs["exit-code"] == str(exit_code)
     assert run.outputs["changes"] == changes
 
@@ -401,7 +428,7 @@ def run_workflow_step(
     )
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     lines = outputs.read_text().splitlines() if outputs.exists() else []
-    output = done.stdout + done.stderr  # workflow commands such as ::error:: go to stdout
+    output = done.stdout + done.stderr
     return ActionRun(done.returncode, calls, dict(line.split("=", 1) for line in lines), output)
 
 
@@ -413,7 +440,7 @@ def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
     tmp_path: Path, workflow: str
 ) -> None:
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), ROLES)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     assert run.calls == [["groups", "manifests/", "--region", "eu-west-1", "--account", ACCOUNT]]
     assert run.outputs["matrix"] == MATRIX
 
@@ -422,7 +449,7 @@ def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
 def test_groups_without_a_default_region(tmp_path: Path, workflow: str) -> None:
     variables = {**ROLES, "AWS_REGION": ""}
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), variables)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     assert run.calls == [["groups", "manifests/", "--account", ACCOUNT]]
 
 
@@ -458,7 +485,7 @@ def test_groups_refuse_a_default_role_that_is_not_a_role_arn(
     run = run_workflow_step(tmp_path, step, {**ROLES, variable: role})
     assert run.returncode != 0
     assert run.calls == []
-    assert f"::error::Set the repository variable {variable}" in run.stderr
+    assert f"::error::Set the repository variable {variable}" in run.output
 
 
 def test_apply_needs_the_default_apply_role(tmp_path: Path) -> None:
@@ -466,12 +493,186 @@ def test_apply_needs_the_default_apply_role(tmp_path: Path) -> None:
     run = run_workflow_step(tmp_path, step, {**ROLES, "RECONCILE_APPLY_ROLE_ARN": ""})
     assert run.returncode != 0
     assert run.calls == []
-    assert "::error::Set the repository variable RECONCILE_APPLY_ROLE_ARN" in run.stderr
+    assert "::error::Set the repository variable RECONCILE_APPLY_ROLE_ARN" in run.output
 
 
 def test_drift_skips_until_the_plan_role_is_set(tmp_path: Path) -> None:
     step = workflow_step(DRIFT_WORKFLOW, "groups", "groups")
     run = run_workflow_step(tmp_path, step, {**ROLES, "RECONCILE_PLAN_ROLE_ARN": ""})
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.output
     assert run.calls == []
     assert run.outputs["ready"] == "false"
+
+
+def test_action_applies_a_saved_plan_only_if_made_from_these_manifests(tmp_path: Path) -> None:
+    run = run_action_script(
+        tmp_path,
+        command="apply",
+        plan_file="/runner/plan dir/plan.json",
+        paths="manifests/ 'more manifests/'",
+    )
+    assert run.returncode == 0, run.output
+    (call,) = run.calls
+    assert call[:6] == [
+        "apply",
+        "/runner/plan dir/plan.json",
+        "--manifests",
+        "manifests/",
+        "--manifests",
+        "more manifests/",
+    ]
+    assert "--auto-approve" in call
+    assert call[call.index("--report") + 1] == run.outputs["report"]
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_action_takes_a_plan_file_only_to_apply_it(tmp_path: Path, command: str) -> None:
+    run = run_action_script(tmp_path, command=command, plan_file="plan.json")
+    assert run.returncode != 0
+    assert run.calls == []
+    assert "plan-file" in run.output
+
+
+def test_action_applies_a_saved_plan_only_with_its_manifests(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, command="apply", plan_file="plan.json", paths="")
+    assert run.returncode != 0
+    assert run.calls == []
+    assert "plan-file" in run.output
+
+
+def test_action_saves_the_plan_as_plan_json(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, command="plan", exit_code=2)
+    (call,) = run.calls
+    assert call[call.index("--out") + 1] == run.outputs["report"]
+    assert Path(run.outputs["report"]).name == "plan.json"  # what the apply job downloads
+
+
+def apply_jobs() -> dict[str, dict[str, Any]]:
+    jobs: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / APPLY_WORKFLOW).read_text())["jobs"]
+    return jobs
+
+
+def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
+
+
+def test_apply_plans_each_group_read_only_then_applies_it_in_the_environment() -> None:
+    jobs = apply_jobs()
+    assert set(jobs) == {"groups", "plan", "apply"}
+    plan, apply = jobs["plan"], jobs["apply"]
+    assert "environment" not in plan  # so its subject is the plan role's, not the apply role's
+    assert apply["environment"] == APPLY_ENVIRONMENT
+    for job in (plan, apply):
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        assert job["strategy"] == {
+            "fail-fast": False,
+            "matrix": "${{ fromJSON(needs.groups.outputs.matrix) }}",
+        }
+    assert plan["needs"] == "groups"
+    assert apply["needs"] == ["groups", "plan"]  # waits for every plan job: see the README
+    (plan_role,) = uses(plan, "aws-actions/configure-aws-credentials")
+    (apply_role,) = uses(apply, "aws-actions/configure-aws-credentials")
+    assert "RECONCILE_PLAN_ROLE_ARN" in plan_role["with"]["role-to-assume"]
+    assert "APPLY" not in plan_role["with"]["role-to-assume"]
+    assert "RECONCILE_APPLY_ROLE_ARN" in apply_role["with"]["role-to-assume"]
+    assert "PLAN" not in apply_role["with"]["role-to-assume"]
+
+
+def test_apply_applies_exactly_the_plan_its_group_uploaded() -> None:
+    plan, apply = apply_jobs()["plan"], apply_jobs()["apply"]
+    (planned,) = uses(plan, "./.github/actions/reconcile")
+    assert planned["with"]["command"] == "plan"
+    assert planned["with"]["paths"] == "manifests/"
+    assert "--target ${{ matrix.target }}" in planned["with"]["args"]
+    (upload,) = uses(plan, "actions/upload-artifact")
+    assert upload["with"]["path"] == f"${{{{ steps.{planned['id']}.outputs.report }}}}"
+    name = upload["with"]["name"]
+    assert "${{ matrix.account }}" in name  # one artifact per group
+    assert "${{ matrix.region }}" in name
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert 1 <= upload["with"]["retention-days"] <= 7
+    assert upload["with"]["overwrite"] is True  # a re-run of the plan job replaces its plan
+    assert plan["steps"].index(planned) < plan["steps"].index(upload)
+
+    (download,) = uses(apply, "actions/download-artifact")
+    assert download["with"] == {"name": name, "path": "${{ runner.temp }}/plan"}
+    (applied,) = uses(apply, "./.github/actions/reconcile")
+    assert applied["with"]["command"] == "apply"
+    assert applied["with"]["plan-file"] == "${{ runner.temp }}/plan/plan.json"
+    assert applied["with"]["paths"] == planned["with"]["paths"]  # apply --manifests manifests/
+    assert "args" not in applied["with"]  # the plan's own selection, nothing added
+    (credentials,) = uses(apply, "aws-actions/configure-aws-credentials")
+    steps = apply["steps"]
+    assert steps.index(download) < steps.index(credentials) < steps.index(applied)
+
+
+def test_apply_asks_for_approval_only_when_some_group_has_changes() -> None:
+    plan, apply = apply_jobs()["plan"], apply_jobs()["apply"]
+    (planned,) = uses(plan, "./.github/actions/reconcile")
+    # Each group's job sets the output only when it has changes: GitHub combines the outputs of
+    # a matrix's jobs, and an empty one does not overwrite another's.
+    assert plan["outputs"] == {
+        "changes": f"${{{{ steps.{planned['id']}.outputs.changes == 'true' && 'true' || '' }}}}"
+    }
+    assert apply["if"] == "needs.plan.outputs.changes == 'true'"
+
+
+def test_plan_and_apply_check_out_the_commit_the_groups_job_read_from_main(
+    tmp_path: Path,
+) -> None:
+    jobs = apply_jobs()
+    (checkout,) = uses(jobs["groups"], "actions/checkout")
+    assert checkout["with"] == {"ref": "main", "persist-credentials": False}
+    assert jobs["groups"]["outputs"]["commit"] == "${{ steps.groups.outputs.commit }}"
+    for job in (jobs["plan"], jobs["apply"]):
+        (checkout,) = uses(job, "actions/checkout")
+        assert checkout["with"] == {
+            "ref": "${{ needs.groups.outputs.commit }}",
+            "persist-credentials": False,
+        }
+    run = run_workflow_step(tmp_path, workflow_step(APPLY_WORKFLOW, "groups", "groups"), ROLES)
+    assert run.returncode == 0, run.output
+    assert run.outputs["commit"] == COMMIT
+
+
+@pytest.mark.parametrize(
+    "plan_role",
+    [
+        "",
+        "arn:aws:iam::123456789012:role/reconcile-plan",  # another account
+        "arn:aws:iam::210987654321:user/reconcile-plan",
+    ],
+)
+def test_apply_needs_both_default_roles_in_one_account(tmp_path: Path, plan_role: str) -> None:
+    step = workflow_step(APPLY_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, {**ROLES, "RECONCILE_PLAN_ROLE_ARN": plan_role})
+    assert run.returncode != 0
+    assert run.calls == []
+    assert "::error::Set the repository variable RECONCILE_PLAN_ROLE_ARN" in run.output
+
+
+def test_every_job_that_assumes_a_role_presents_a_subject_the_role_trusts() -> None:
+    presented: dict[bool, set[str]] = {False: set(), True: set()}
+    for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW, APPLY_WORKFLOW):
+        document = yaml.safe_load((ROOT / workflow).read_text())
+        for job in document["jobs"].values():
+            credentials = uses(job, "aws-actions/configure-aws-credentials")
+            if not credentials:
+                continue
+            (step,) = credentials
+            role = step["with"]["role-to-assume"]
+            apply = "RECONCILE_APPLY_ROLE_ARN" in role
+            assert apply != ("RECONCILE_PLAN_ROLE_ARN" in role), role
+            if "environment" in job:
+                context = f"environment:{job['environment']}"
+            elif workflow == PLAN_WORKFLOW:  # called by reconcile-plan.yml on pull requests
+                context = "pull_request"
+            else:
+                context = "ref:refs/heads/main"
+            presented[apply].add(
+                f"repo:OWNER/REPO:{context}:job_workflow_ref:OWNER/REPO/{workflow}@refs/heads/main"
+            )
+    for apply in (False, True):
+        document = trust_policy(apply=apply, repository="OWNER/REPO", account="123456789012")
+        (statement,) = document["Statement"]
+        assert presented[apply] == set(statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"])

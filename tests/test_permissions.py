@@ -37,13 +37,16 @@ def trusting(sid: str, *subjects: str) -> dict[str, Any]:
     }
 
 
-def test_plan_role_trusts_the_trusted_plan_workflow_and_drift_from_main_only() -> None:
+def test_plan_role_trusts_pull_request_plans_drift_and_the_plans_of_apply_from_main_only() -> None:
     assert trust_policy(apply=False, repository=REPO, account=ACCOUNT) == trusting(
-        "PlanPullRequestsAndDriftFromTheDefaultBranch",
+        "PlanPullRequestsDriftAndMergesFromTheDefaultBranch",
         f"repo:{REPO}:pull_request:job_workflow_ref:"
         f"{WORKFLOWS}/reconcile-plan-trusted.yml@refs/heads/main",
         f"repo:{REPO}:ref:refs/heads/main:job_workflow_ref:"
         f"{WORKFLOWS}/reconcile-drift.yml@refs/heads/main",
+        # The plan job of apply, which names no environment: only the apply job has one.
+        f"repo:{REPO}:ref:refs/heads/main:job_workflow_ref:"
+        f"{WORKFLOWS}/reconcile-apply.yml@refs/heads/main",
     )
 
 
@@ -57,11 +60,22 @@ def test_apply_role_trusts_the_apply_workflow_from_main_in_its_environment_only(
 
 def test_another_default_branch() -> None:
     document = trust_policy(apply=False, repository=REPO, account=ACCOUNT, branch="trunk")
-    pull_request, drift = document["Statement"][0]["Condition"]["StringEquals"][
+    pull_request, drift, merge = document["Statement"][0]["Condition"]["StringEquals"][
         "token.actions.githubusercontent.com:sub"
     ]
     assert pull_request.endswith("/reconcile-plan-trusted.yml@refs/heads/trunk")
     assert drift.startswith(f"repo:{REPO}:ref:refs/heads/trunk:job_workflow_ref:")
+    assert drift.endswith("/reconcile-drift.yml@refs/heads/trunk")
+    assert merge.startswith(f"repo:{REPO}:ref:refs/heads/trunk:job_workflow_ref:")
+    assert merge.endswith("/reconcile-apply.yml@refs/heads/trunk")
+    apply = trust_policy(apply=True, repository=REPO, account=ACCOUNT, branch="trunk")
+    (subject,) = apply["Statement"][0]["Condition"]["StringEquals"][
+        "token.actions.githubusercontent.com:sub"
+    ]
+    assert subject == (
+        f"repo:{REPO}:environment:production:job_workflow_ref:"
+        f"{WORKFLOWS}/reconcile-apply.yml@refs/heads/trunk"
+    )
 
 
 @pytest.mark.parametrize(
