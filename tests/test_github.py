@@ -676,3 +676,14 @@ def test_every_job_that_assumes_a_role_presents_a_subject_the_role_trusts() -> N
         document = trust_policy(apply=apply, repository="OWNER/REPO", account="123456789012")
         (statement,) = document["Statement"]
         assert presented[apply] == set(statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"])
+
+
+@pytest.mark.parametrize(("workflow", "job"), [(APPLY_WORKFLOW, "plan"), (DRIFT_WORKFLOW, "drift")])
+def test_each_group_reads_manifests_without_a_region_as_groups_did(workflow: str, job: str) -> None:
+    # The job's AWS_REGION is its group's Region; a manifest that names none is in the default
+    # Region (groups --region), so the job says so, or --target would take it into its group.
+    document = yaml.safe_load((ROOT / workflow).read_text())
+    (step,) = uses(document["jobs"][job], "./.github/actions/reconcile")
+    assert step["with"]["args"] == (
+        "--target ${{ matrix.target }} --region ${{ vars.AWS_REGION || matrix.region }}"
+    )
