@@ -15,6 +15,7 @@ FUNCTION_NAME_MAX = 64
 FUNCTION_ARN_MAX = 140
 LIST_MAX_ITEMS = 10_000
 LATEST = "$LATEST"
+VERSION_MAX = 1024  # FunctionVersion's length limit in the API
 
 # Patterns are ASCII only ([0-9], never \d, which also matches other scripts' digits); their
 # text is also the JSON Schema's, so the schema and validation say the same.
@@ -116,6 +117,23 @@ def partition_of(region: str) -> str:
     if parts[0] == "cn":
         return "aws-cn"
     return "aws"
+
+
+def version_problem(version: str) -> str | None:
+    """Why ``version`` is not an alias's version as a manifest or plan may hold it, or None:
+    $LATEST or a published version number written plainly (``7``, never ``07`` or ``0``)."""
+    if len(version) > VERSION_MAX:
+        return f"a version is at most {VERSION_MAX} characters, not {len(version)}"
+    if VERSION_RE.fullmatch(version) is None:
+        return f"version must be a published version number or $LATEST, not {version!r}"
+    if version == LATEST:
+        return None
+    digits = version.lstrip("0")  # not int(): Python refuses to convert very long digit strings
+    if not digits:
+        return f"version {version} does not exist: published versions are numbered from 1"
+    if digits != version:
+        return f"write version {version!r} as {digits}"
+    return None
 
 
 def alias_name_problem(name: str) -> str | None:

@@ -384,10 +384,9 @@ def _change_problems(change: Change) -> list[str]:
 
 def _desired_problems(alias: DesiredAlias) -> list[str]:
     problems = []
-    if contract.VERSION_RE.fullmatch(alias.version) is None or (
-        alias.version != contract.LATEST and alias.version != str(int(alias.version))
-    ):
-        problems.append(f"version {_shown(alias.version)} is not a version number or $LATEST")
+    version_problem = contract.version_problem(alias.version)
+    if version_problem is not None:
+        problems.append(version_problem)
     if alias.description is not None and len(alias.description) > contract.DESCRIPTION_MAX:
         problems.append(f"a description longer than {contract.DESCRIPTION_MAX} characters")
     if alias.routing is not None:

@@ -32,15 +32,9 @@ def _version_text(value: Any) -> Any:
 
 
 def _check_version(value: str) -> str:
-    if contract.VERSION_RE.fullmatch(value) is None:
-        raise ValueError(f"version must be a published version number or $LATEST, not {value!r}")
-    if value == contract.LATEST:
-        return value
-    digits = value.lstrip("0")  # not int(): Python refuses to convert very long digit strings
-    if not digits:
-        raise ValueError(f"version {value} does not exist: published versions are numbered from 1")
-    if digits != value:
-        raise ValueError(f"write version {value!r} as {digits}")
+    problem = contract.version_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -75,7 +69,11 @@ Version = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": r"^(\$LATEST|[1-9][0-9]*)$"},
+                {
+                    "type": "string",
+                    "pattern": r"^(\$LATEST|[1-9][0-9]*)$",
+                    "maxLength": contract.VERSION_MAX,
+                },
             ]
         }
     ),
@@ -87,7 +85,11 @@ PublishedVersion = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": r"^[1-9][0-9]*$"},
+                {
+                    "type": "string",
+                    "pattern": r"^[1-9][0-9]*$",
+                    "maxLength": contract.VERSION_MAX,
+                },
             ]
         }
     ),

@@ -158,8 +158,12 @@ def test_a_damaged_file_is_refused_with_where(path: list[Any], value: Any, messa
 
 
 REFUSED = [
-    (["changes", "@update", "after", "version"], "017", "is not a version number"),
-    (["changes", "@update", "after", "version"], "١٢", "is not a version number"),
+    (["changes", "@update", "after", "version"], "017", "write version '017' as 17"),
+    (["changes", "@update", "after", "version"], "0", "numbered from 1"),
+    (["changes", "@update", "after", "version"], "1" * 1024, None),  # long, but a number
+    (["changes", "@update", "after", "version"], "1" * 5000, "at most 1024 characters"),
+    (["changes", "@update", "after", "version"], "١٢", "must be a published version number"),
+    (["changes", "@update", "account"], "١٢٣٤٥٦٧٨٩٠١٢", "is not a function ARN"),
     (["changes", "@update", "after", "description"], "x" * 257, "longer than 256"),
     (["changes", "@update", "after", "routing"], {"version": "7", "weight": 0.1}, "already"),
     (["changes", "@update", "after", "routing"], {"version": "8", "weight": 1.5}, "between"),

@@ -205,6 +205,8 @@ CASES: list[tuple[str, Any, bool]] = [
     ("routing-to-latest", routed(version="$LATEST", weight=0.5), False),
     ("routing-to-0", routed(version=0, weight=0.5), False),
     ("routing-to-02", routed(version="02", weight=0.5), False),
+    ("routing-to-1024-digits", routed(version="9" * 1024, weight=0.5), True),
+    ("routing-to-1025-digits", routed(version="9" * 1025, weight=0.5), False),
     ("routing-extra-key", routed(version=2, weight=0.5, version2=3), False),
     ("routing-list", doc(("aliases.0.routing", [2, 0.5])), False),
     (
@@ -228,6 +230,8 @@ BEYOND_SCHEMA: list[tuple[str, Any]] = [
         doc(("aliases", [{"name": "live", "version": 1}, {"name": "live", "version": 2}])),
     ),
     ("version-12.0", doc(("aliases.0.version", 12.0))),
+    # The API's 1024 characters: a schema could say it of integers only as a 1024-digit maximum.
+    ("version-1025-digits", doc(("aliases.0.version", int("9" * 1025)))),
 ]
 
 
