@@ -45,6 +45,7 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 13
 PROGRESS_THRESHOLD = 25  # functions; fewer are read too quickly for a progress bar to help
 READERS_PER_REGION = 8  # enough to keep 15 requests/s flowing at half a second of latency
 MAX_READERS = 32
+SANDBOX_VERSIONS_MAX = 1_000  # per function: each is published through moto, a few ms apiece
 
 app = typer.Typer(
     name="reconcile",
@@ -104,6 +105,24 @@ MarkdownLimitOpt = Annotated[
         "is summarised per function. 0: no limit.",
     ),
 ]
+
+
+def _account_id(value: str | None) -> str | None:
+    from reconciler.contract import ACCOUNT_RE
+
+    if value is not None and ACCOUNT_RE.fullmatch(value) is None:
+        raise typer.BadParameter(f"an account ID is 12 digits, not {json.dumps(value)}")
+    return value
+
+
+DefaultAccountOpt = Annotated[
+    str | None,
+    typer.Option(
+        callback=_account_id,
+        help="The account of manifests that name none (default: the credentials'). A job for "
+        "another account then leaves them alone.",
+    ),
+]
 TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -123,6 +142,7 @@ class Connection:
     sandbox_seed: Path | None
     targets: tuple[str, ...] = ()
     rate: float = CONTROL_PLANE_RATE
+    default_account: str | None = None
 
 
 def _err(message: str) -> None:
@@ -199,11 +219,19 @@ def plan(
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = CONTROL_PLANE_RATE,
+    default_account: DefaultAccountOpt = None,
 ) -> int:
     """Show what apply would change. Reads only; writes nothing."""
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
+        region,
+        profile,
+        endpoint_url,
+        sandbox,
+        sandbox_seed,
+        tuple(target or ()),
+        rate,
+        default_account,
     )
     the_plan = _plan_only(connection, paths)
     if out is not None:
@@ -242,6 +270,7 @@ def apply(
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = CONTROL_PLANE_RATE,
+    default_account: DefaultAccountOpt = None,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
@@ -249,9 +278,18 @@ def apply(
     from reconciler.plan import Targets
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
+        region,
+        profile,
+        endpoint_url,
+        sandbox,
+        sandbox_seed,
+        tuple(target or ()),
+        rate,
+        default_account,
     )
     saved = _saved_plan(paths)
+    if saved is not None and default_account is not None:
+        raise InputError("--default-account goes with manifests: a saved plan is resolved already")
     if manifests:
         _check_planned_from(saved, paths[0], manifests, connection.region)
     with _session(connection, [] if saved else paths) as (provider, loaded):
@@ -289,13 +327,21 @@ def drift(
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = CONTROL_PLANE_RATE,
+    default_account: DefaultAccountOpt = None,
     markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
 ) -> int:
     """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
     from reconciler import render
 
     connection = Connection(
-        region, profile, endpoint_url, sandbox, sandbox_seed, tuple(target or ()), rate
+        region,
+        profile,
+        endpoint_url,
+        sandbox,
+        sandbox_seed,
+        tuple(target or ()),
+        rate,
+        default_account,
     )
     the_plan = _plan_only(connection, paths)
     renderers: dict[Output, Callable[[Plan], str]] = {
@@ -447,11 +493,12 @@ def permissions(
 def groups(
     paths: Paths,
     region: RegionOpt = None,
-    account: Annotated[
+    default_account: Annotated[
         str | None,
         typer.Option(
-            help="The account of the default credentials: manifests that name no account belong "
-            "to its group. Needed when some manifest names none.",
+            callback=_account_id,
+            help="The account of manifests that name none (the default credentials'): they "
+            "belong to its group. Needed when some manifest names none.",
         ),
     ] = None,
 ) -> int:
@@ -459,20 +506,18 @@ def groups(
     group, each limited to it with --target. Every function is in exactly one group."""
     from reconciler.manifests import load_manifests
 
-    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
-        raise InputError(f"--account must be a 12-digit account ID, not {json.dumps(account)}")
     found: set[tuple[str, str]] = set()
     for manifest in load_manifests(paths, default_region=region).manifests:
         ref = manifest.spec.where
         where = ref.region or region
-        owner = ref.account or account
+        owner = ref.account or default_account
         if where is None or owner is None:
-            missing = "a Region" if where is None else "an account"
+            what, option = (
+                ("Region", "--region") if where is None else ("account", "--default-account")
+            )
             raise InputError(
-                f"{manifest.source}: {manifest.spec.function} names no "
-                f"{'Region' if where is None else 'account'}; set it in the manifest, or pass "
-                f"{'--region' if where is None else '--account'} ({missing} for every manifest "
-                "that names none)"
+                f"{manifest.source}: {manifest.spec.function} names no {what}; set it in the "
+                f"manifest, or pass {option} (the {what} of every manifest that names none)"
             )
         found.add((owner, where))
     include = [
@@ -607,18 +652,28 @@ def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
 
 def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
     """Every function the manifests name, with as many published versions as they refer to."""
+    from reconciler.contract import LATEST
     from reconciler.sandbox.seed import FunctionSeed, VersionSeed
 
     seeds = []
     for manifest in loaded.manifests:
         spec = manifest.spec
-        numbers = [int(a.version) for a in spec.aliases if a.version.isdigit()]
-        numbers += [int(a.routing.version) for a in spec.aliases if a.routing is not None]
+        versions = [a.version for a in spec.aliases if a.version != LATEST]
+        versions += [a.routing.version for a in spec.aliases if a.routing is not None]
+        # Compared as text first: a version may have up to 1024 digits.
+        highest = max(versions, key=lambda v: (len(v), v), default="1")
+        if len(highest) > len(str(SANDBOX_VERSIONS_MAX)) or int(highest) > SANDBOX_VERSIONS_MAX:
+            raise InputError(
+                f"{manifest.source}: the embedded sandbox publishes at most "
+                f"{SANDBOX_VERSIONS_MAX:,} versions of a function, and {spec.name} refers to "
+                f"version {highest[:20]}{'...' * (len(highest) > 20)}; run against AWS, or "
+                "seed a sandbox of your own (reconcile sandbox serve --seed FILE)"
+            )
         seeds.append(
             FunctionSeed(
                 name=spec.name,
                 region=spec.where.region or region,
-                versions=tuple(VersionSeed() for _ in range(max(numbers, default=1))),
+                versions=tuple(VersionSeed() for _ in range(int(highest))),
             )
         )
     return seeds
@@ -641,7 +696,7 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
     desired = resolve(
         loaded.manifests,
         default_region=connection.region or provider.default_region,
-        caller_account=account,
+        default_account=connection.default_account or account,
     )
     targets = Targets(connection.targets)
     desired = targets.functions(desired, key=lambda d: d.target)

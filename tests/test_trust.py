@@ -179,3 +179,19 @@ def test_plan_json_escapes_what_a_terminal_would_act_on(
     out = capsys.readouterr().out
     assert out.isascii()
     assert "x\\u202e\\u007f\\u009b2J\\u2028y" in out
+
+
+@pytest.mark.parametrize("digits", [4, 1024])
+def test_the_embedded_sandbox_refuses_a_version_it_cannot_publish_in_reasonable_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], digits: int
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: orders\nregion: eu-west-1\naliases:\n"
+        f"  - {{name: live, version: {'9' * digits}}}\n",
+        encoding="utf-8",
+    )
+    assert main(["plan", str(tmp_path), "--sandbox"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"{tmp_path / 'a.yaml'}:1:1: the embedded sandbox publishes at most 1,000 versions" in err
+    )
