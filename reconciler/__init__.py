@@ -1,7 +1,7 @@
 """reconciler: declarative GitOps for AWS Lambda aliases.
 
     manifests = load_manifests([Path("manifests")])
-    desired = resolve(manifests.manifests, default_region="eu-west-1", caller_account=account)
+    desired = resolve(manifests.manifests, default_region="eu-west-1", default_account=account)
     the_plan = plan(desired, {d.target: provider.read_function(d.target) for d in desired})
     report = apply(the_plan, provider)
 

@@ -59,10 +59,10 @@ class DesiredFunction:
 
 @without_cyclic_gc
 def resolve(
-    manifests: Sequence[Manifest], *, default_region: str | None, caller_account: str
+    manifests: Sequence[Manifest], *, default_region: str | None, default_account: str
 ) -> list[DesiredFunction]:
     """Where each manifest's function lives: Region and account from its ARN, else the manifest,
-    else the defaults (the account of the credentials in use)."""
+    else the defaults (for the account, usually that of the credentials in use)."""
     problems: list[Problem] = []
     resolved: list[DesiredFunction] = []
     keyed: list[tuple[FunctionTarget, str, Manifest]] = []  # one function, one owner
@@ -81,7 +81,7 @@ def resolve(
                 )
             )
             continue
-        account = ref.account or caller_account
+        account = ref.account or default_account
         partition = ref.partition or contract.partition_of(region)
         target = FunctionTarget(account, region, ref.name, partition)
         resolved.append(DesiredFunction.from_manifest(manifest, target))

@@ -541,7 +541,7 @@ def test_groups_fan_out_and_each_job_keeps_to_its_group(
         'function: billing\nregion: eu-west-1\naccount: "123456789012"\naliases: []\n',
         encoding="utf-8",
     )
-    assert main(["groups", str(estate), "--account", "123456789012"]) == 0
+    assert main(["groups", str(estate), "--default-account", "123456789012"]) == 0
     matrix = json.loads(capsys.readouterr().out)
     assert matrix == {
         "include": [
@@ -577,9 +577,31 @@ def test_groups_need_the_default_account_when_a_manifest_names_none(
     assert main(["groups", str(estate)]) == 1
     err = capsys.readouterr().err
     assert f"{estate / 'orders.yaml'}:1:1: orders names no account" in err
-    assert "--account" in err
-    assert main(["groups", str(estate), "--account", "1234"]) == 1
-    assert "--account must be a 12-digit account ID" in capsys.readouterr().err
+    assert "--default-account" in err
+    assert main(["groups", str(estate), "--default-account", "1234"]) == 1
+    assert 'an account ID is 12 digits, not "1234"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_a_job_for_another_account_leaves_manifests_without_an_account_alone(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """The matrix job for the sandbox's account, when manifests that name none belong to another
+    (the default role's): their functions are not its business, though they resolve there."""
+    extra = ["--auto-approve"] if command == "apply" else []
+    group = ["--target", "123456789012/eu-west-1/*", "--default-account", "210987654321"]
+    code, _, err = run(sandbox, capsys, command, str(estate), *group, *extra)
+    assert code == 1
+    assert '--target "123456789012/eu-west-1/*" matches no function' in err
+    assert sandbox.stats()["writes"] == 0
+    assert "ListAliases" not in sandbox.stats()["calls"]
+    # Without the target, the account guard refuses them: they are not this account's.
+    code, _, err = run(
+        sandbox, capsys, command, str(estate), "--default-account", "210987654321", *extra
+    )
+    assert code == 1
+    assert "orders belongs to account 210987654321" in err
+    assert sandbox.stats()["writes"] == 0
 
 
 @pytest.mark.parametrize("command", ["plan", "apply", "drift"])

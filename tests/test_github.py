@@ -441,8 +441,11 @@ def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
 ) -> None:
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), ROLES)
     assert run.returncode == 0, run.output
-    assert run.calls == [["groups", "manifests/", "--region", "eu-west-1", "--account", ACCOUNT]]
+    assert run.calls == [
+        ["groups", "manifests/", "--region", "eu-west-1", "--default-account", ACCOUNT]
+    ]
     assert run.outputs["matrix"] == MATRIX
+    assert run.outputs["account"] == ACCOUNT  # for each group's job: --default-account
 
 
 @pytest.mark.parametrize("workflow", GROUPS)
@@ -450,7 +453,7 @@ def test_groups_without_a_default_region(tmp_path: Path, workflow: str) -> None:
     variables = {**ROLES, "AWS_REGION": ""}
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), variables)
     assert run.returncode == 0, run.output
-    assert run.calls == [["groups", "manifests/", "--account", ACCOUNT]]
+    assert run.calls == [["groups", "manifests/", "--default-account", ACCOUNT]]
 
 
 @pytest.mark.parametrize("workflow", GROUPS)
@@ -680,10 +683,13 @@ def test_every_job_that_assumes_a_role_presents_a_subject_the_role_trusts() -> N
 
 @pytest.mark.parametrize(("workflow", "job"), [(APPLY_WORKFLOW, "plan"), (DRIFT_WORKFLOW, "drift")])
 def test_each_group_reads_manifests_without_a_region_as_groups_did(workflow: str, job: str) -> None:
-    # The job's AWS_REGION is its group's Region; a manifest that names none is in the default
-    # Region (groups --region), so the job says so, or --target would take it into its group.
+    # The job's AWS_REGION is its group's Region and its credentials its group's account; a
+    # manifest that names neither is in the default ones (groups --region --default-account), so
+    # the job says so, or --target would take it into its group.
     document = yaml.safe_load((ROOT / workflow).read_text())
+    assert document["jobs"]["groups"]["outputs"]["account"] == "${{ steps.groups.outputs.account }}"
     (step,) = uses(document["jobs"][job], "./.github/actions/reconcile")
     assert step["with"]["args"] == (
-        "--target ${{ matrix.target }} --region ${{ vars.AWS_REGION || matrix.region }}"
+        "--target ${{ matrix.target }} --region ${{ vars.AWS_REGION || matrix.region }} "
+        "--default-account ${{ needs.groups.outputs.account }}"
     )

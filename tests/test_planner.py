@@ -198,7 +198,7 @@ def test_resolve_takes_region_and_account_from_arn_manifest_and_defaults(tmp_pat
     desired = resolve(
         load_manifests([tmp_path]).manifests,
         default_region="ap-south-1",
-        caller_account="123456789012",
+        default_account="123456789012",
     )
     assert [d.target.address for d in desired] == [
         "123456789012/us-east-1/a",
@@ -215,8 +215,8 @@ def test_resolve_refuses_a_missing_region_and_the_guard_another_account(tmp_path
     )
     manifests = load_manifests([tmp_path]).manifests
     with pytest.raises(ManifestError, match="no Region for b"):
-        resolve(manifests, default_region=None, caller_account="123456789012")
-    desired = resolve(manifests, default_region="eu-west-1", caller_account="123456789012")
+        resolve(manifests, default_region=None, default_account="123456789012")
+    desired = resolve(manifests, default_region="eu-west-1", default_account="123456789012")
     with pytest.raises(ManifestError) as excinfo:
         check_account(desired, "123456789012")
     (problem,) = excinfo.value.problems

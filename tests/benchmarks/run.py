@@ -256,7 +256,7 @@ def cpu_child(kind: str, estate: Path, functions: int) -> dict[str, float]:
         from reconciler.planner import plan, resolve
 
         loaded = load_manifests([estate])
-        desired = resolve(loaded.manifests, default_region=REGION, caller_account=ACCOUNT)
+        desired = resolve(loaded.manifests, default_region=REGION, default_account=ACCOUNT)
         changes = len(plan(desired, live).actions)
     else:
         import yaml
