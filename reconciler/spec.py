@@ -60,39 +60,25 @@ def _pattern(pattern: str, **schema: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", **schema, "pattern": f"^{pattern}$"})
 
 
+def _version_schema(pattern: str) -> WithJsonSchema:
+    """A version's JSON Schema: a number from 1, or text that matches ``pattern``."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": pattern, "maxLength": contract.VERSION_MAX},
+            ]
+        }
+    )
+
+
 # Scalars are strict (a YAML string is never silently a number or a boolean); lists stay lists.
 # Each type's JSON Schema states every rule its validators enforce that a schema can state.
 Version = Annotated[
-    StrictStr,
-    BeforeValidator(_version_text),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 1},
-                {
-                    "type": "string",
-                    "pattern": r"^(\$LATEST|[1-9][0-9]*)$",
-                    "maxLength": contract.VERSION_MAX,
-                },
-            ]
-        }
-    ),
+    StrictStr, BeforeValidator(_version_text), _version_schema(r"^(\$LATEST|[1-9][0-9]*)$")
 ]
 PublishedVersion = Annotated[
-    StrictStr,
-    BeforeValidator(_version_text),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 1},
-                {
-                    "type": "string",
-                    "pattern": r"^[1-9][0-9]*$",
-                    "maxLength": contract.VERSION_MAX,
-                },
-            ]
-        }
-    ),
+    StrictStr, BeforeValidator(_version_text), _version_schema(r"^[1-9][0-9]*$")
 ]
 AliasName = Annotated[
     StrictStr,
