@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -127,8 +128,9 @@ TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--target",
-        help="Only these aliases: FUNCTION:ALIAS globs, or FUNCTION globs for all its aliases "
-        "(repeatable). The rest is neither read nor touched.",
+        help="Only these aliases: FUNCTION:ALIAS or ACCOUNT/REGION/FUNCTION:ALIAS globs, or "
+        "FUNCTION globs for all its aliases (repeatable). The rest is neither read nor touched; "
+        "a glob that selects nothing is an error.",
     ),
 ]
 
@@ -234,12 +236,15 @@ def plan(
         default_account,
     )
     the_plan = _plan_only(connection, paths)
+    sys.stdout.write(_render_plan(the_plan, output, markdown_limit))
+    _refuse_missing_functions(the_plan)  # before saving: such a plan could never be applied
     if out is not None:
         _write_plan(out, the_plan)
-    sys.stdout.write(_render_plan(the_plan, output, markdown_limit))
-    if out is not None:
-        _err(f"Saved the plan to {out}; apply it with: reconcile apply {out}")
-    _refuse_missing_functions(the_plan)
+        shown = " ".join(shlex.quote(str(p)) for p in paths)
+        _err(
+            f"Saved the plan to {out}; apply exactly it with: reconcile apply "
+            f"{shlex.quote(str(out))} --manifests {shown}"
+        )
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
 
 
@@ -535,6 +540,8 @@ def show(
     markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
 ) -> int:
     """Show a saved plan, without calling AWS."""
+    if not plan_file.is_file():
+        raise InputError(f"{plan_file}: no such file")
     saved = _saved_plan([plan_file])
     if saved is None:
         raise InputError(f"{plan_file}: not a plan saved by `reconcile plan --out`")

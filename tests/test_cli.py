@@ -129,7 +129,9 @@ def test_saved_plan_refused_as_stale_and_the_hand_change_survives(
     sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved = tmp_path / "plan.json"
-    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    code, _, err = run(sandbox, capsys, "plan", str(estate), "--out", str(saved))
+    assert code == 0
+    assert f"reconcile apply {saved} --manifests {estate}\n" in err
     assert json.loads(saved.read_text())["format_version"] == "2.0"
     sandbox.change_alias("orders", "live", FunctionVersion="3", Description="hotfix by hand")
     code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
@@ -196,9 +198,12 @@ def test_missing_function_is_an_error(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "m.yaml").write_text(MANIFEST.replace("orders", "ghost"), encoding="utf-8")
-    code, _, err = run(sandbox, capsys, "plan", str(tmp_path))
+    saved = tmp_path / "plan.json"
+    code, _, err = run(sandbox, capsys, "plan", str(tmp_path), "--out", str(saved))
     assert code == 1
     assert "functions not found: 123456789012/eu-west-1/ghost" in err
+    assert not saved.exists()  # a plan apply would refuse is not saved
+    assert "Saved the plan" not in err
     assert run(sandbox, capsys, "drift", str(tmp_path))[0] == 2  # for drift it is drift
     assert sandbox.stats()["writes"] == 0
 
@@ -269,6 +274,22 @@ def test_embedded_sandbox_seed_shows_updates_and_prunes(capsys: pytest.CaptureFi
     assert "~ 123456789012/eu-west-1/payments-api:live" in out
     assert "- 123456789012/eu-west-1/orders-intake:" in out
     assert "legacy-" in out  # kept by the keep-list, so reported as unmanaged
+
+
+def test_the_example_estate_applies_against_a_served_sandbox_as_the_readme_shows(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README, The sandbox: serve --seed examples/live.yaml, then drift and apply manifests/."""
+    sandbox.seed_file(ROOT / "examples/live.yaml")
+    manifests = str(ROOT / "manifests")
+    assert run(sandbox, capsys, "drift", manifests)[0] == 2
+    code, out, _ = run(sandbox, capsys, "apply", manifests, "--auto-approve")
+    assert code == 0, out
+    assert out.endswith("Apply: 3 created, 2 updated, 1 deleted, 2 unchanged, 0 stale, 0 failed.\n")
+    assert run(sandbox, capsys, "drift", manifests)[:2] == (
+        0,
+        "No drift: 7 managed aliases match the manifests. (1 unmanaged alias left alone.)\n",
+    )
 
 
 def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -497,6 +518,8 @@ def test_show_renders_a_saved_plan_without_calling_aws(
     assert "Plan: 1 to add, 1 to change, 0 to destroy." in capsys.readouterr().out
     assert sandbox.stats()["total"] == 0
     assert main(["show", str(estate / "orders.yaml")]) == 1
+    assert main(["show", str(tmp_path / "nowhere.json")]) == 1
+    assert f"{tmp_path / 'nowhere.json'}: no such file" in capsys.readouterr().err
 
 
 def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> None:
