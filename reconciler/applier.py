@@ -72,9 +72,7 @@ def apply(
     before any write."""
     problems = plan_problems(plan)
     if problems:
-        raise InputError(
-            "the plan cannot be applied; nothing was changed:\n  " + "\n  ".join(problems)
-        )
+        raise InputError("the plan cannot be applied; nothing was changed:", details=problems)
     results: list[Result] = []
     interrupted = False
     for change in plan.changes:

@@ -151,11 +151,12 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _err_inert(message: str) -> None:
-    """An error that may quote a manifest, a plan file or a server: every line made inert."""
+def _err_inert(message: str, details: Sequence[str] = ()) -> None:
+    """An error that may quote a manifest, a plan file or a server, made inert: a newline of
+    theirs is shown as \\n, so no line of ours can be forged (nor a CI runner's ::command::)."""
     from reconciler.render import inert_text
 
-    _err("\n".join(inert_text(line) for line in message.split("\n")))
+    _err("\n".join([inert_text(message), *(f"  {inert_text(d)}" for d in details)]))
 
 
 def _colour() -> bool:
@@ -877,7 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"{problems}; {exc.consequence}.")
         return EXIT_ERROR
     except ReconcilerError as exc:
-        _err_inert(f"error: {exc}")
+        _err_inert(f"error: {exc}", exc.details)
         return EXIT_ERROR
     except (KeyboardInterrupt, typer.Abort):
         _err("Interrupted.")

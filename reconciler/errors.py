@@ -29,7 +29,15 @@ from dataclasses import dataclass
 
 
 class ReconcilerError(Exception):
-    """Base of every error raised on purpose by this package."""
+    """Base of every error raised on purpose by this package.
+
+    The message is one line; ``details`` are further lines (each shown on its own, indented).
+    Both may quote untrusted text: whoever prints them makes every line inert.
+    """
+
+    def __init__(self, message: str = "", *, details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.details = tuple(details)
 
 
 class InputError(ReconcilerError):

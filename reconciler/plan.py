@@ -311,9 +311,10 @@ def loads_plan(text: str, *, source: str = "plan") -> Plan:
         raise PlanFileError(f"{source}: the saved plan is damaged: {exc}") from None
     problems = plan_problems(plan)
     if problems:
-        shown = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  ...and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise PlanFileError(f"{source}: the saved plan cannot be applied:\n{shown}{more}")
+        more = [f"...and {len(problems) - 20} more"] if len(problems) > 20 else []
+        raise PlanFileError(
+            f"{source}: the saved plan cannot be applied:", details=[*problems[:20], *more]
+        )
     return plan
 
 

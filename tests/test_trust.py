@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.plan import content_digest
 from reconciler.sandbox import Sandbox
 from tests.conftest import ACCOUNT, REGION, make_client
 
@@ -128,7 +129,7 @@ class _HostileService(BaseHTTPRequestHandler):
         self._answer(200, "text/xml", body)
 
     def do_GET(self) -> None:
-        message = "denied\x1b[2J\x1b[1;1H\rOK: nothing to change\u202e"
+        message = "denied\x1b[2J\x1b[1;1H\rOK: nothing to change\u202e\n::error::forged"
         body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
         self._answer(403, "application/json", body, {"x-amzn-ErrorType": "AccessDeniedException"})
 
@@ -164,7 +165,8 @@ def test_a_server_error_message_cannot_drive_the_terminal(
     err = capsys.readouterr().err
     assert "AccessDeniedException" in err
     assert not any(c in err for c in "\x1b\r\u202e")
-    assert "denied\\x1b[2J\\x1b[1;1H\\rOK: nothing to change\\u202e" in err
+    assert "denied\\x1b[2J\\x1b[1;1H\\rOK: nothing to change\\u202e\\n::error::forged" in err
+    assert not any(line.startswith("::") for line in err.splitlines())
 
 
 def test_plan_json_escapes_what_a_terminal_would_act_on(
@@ -195,3 +197,46 @@ def test_the_embedded_sandbox_refuses_a_version_it_cannot_publish_in_reasonable_
     assert (
         f"{tmp_path / 'a.yaml'}:1:1: the embedded sandbox publishes at most 1,000 versions" in err
     )
+
+
+def test_a_file_name_cannot_forge_a_line_of_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request names its files; a newline in a name must not start a line of ours (a CI
+    runner reads a line starting ::warning:: as a command)."""
+    name = "x\n::warning title=Plan approved::All checks passed\n.yaml"
+    (tmp_path / name).write_text("function: fn\nregion: eu-west-1\nbogus: 1\naliases: []\n")
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "bogus" in err
+    assert not any(line.startswith("::") for line in err.splitlines())
+    assert "x\\n::warning title=Plan approved::All checks passed\\n.yaml:3:1" in err
+
+
+def test_a_refused_plan_file_lists_each_reason_on_its_own_line(
+    orders: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: orders\nregion: eu-west-1\nprune: true\n"
+        "aliases:\n  - {name: live, version: 2}\n",
+        encoding="utf-8",
+    )
+    saved = tmp_path / "plan.json"
+    assert main(["plan", str(tmp_path), "--out", str(saved), "--endpoint-url", orders.url]) == 0
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    delete = next(c for c in data["changes"] if c["action"] == "delete")
+    delete["prune"] = False
+    delete["alias"] = "beta\n::error::forged"
+    data["digest"] = content_digest(data)
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["apply", str(saved), "--auto-approve", "--endpoint-url", orders.url]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"error: {saved}: the saved plan cannot be applied:"
+    assert all(
+        # quoted as JSON in the message, then its backslash escaped on the terminal
+        line.startswith('  "123456789012/eu-west-1/orders:beta\\\\n::error::forged": ')
+        for line in lines[1:]
+    )
+    assert any(line.endswith("does not record prune: true for its function") for line in lines)
+    assert orders.stats()["writes"] == 0
