@@ -282,9 +282,16 @@ def plan_markdown(
     summary = plan.summary() if plan.has_changes else "no changes"
     head = [heading or f"### reconcile plan: {summary}", ""]
     full = "\n".join(head + _function_tables(plan) + _seen_but_unmanaged(plan))
-    if limit is None or len(full) <= limit - _MARGIN:
+    if limit is None or _size(full) <= limit - _MARGIN:
         return full
-    return "\n".join(head + _summary_table(plan, limit - _MARGIN - len("\n".join(head))))
+    return "\n".join(head + _summary_table(plan, limit - _MARGIN - _size("\n".join(head))))
+
+
+def _size(text: str) -> int:
+    """Length as GitHub and its JavaScript count it, in UTF-16 units: an emoji is two."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for char in text if char > "\uffff")
 
 
 def _function_tables(plan: Plan) -> list[str]:
@@ -340,7 +347,7 @@ def _summary_table(plan: Plan, budget: int) -> list[str]:
         "| function | + | ~ | &minus; |",
         "|---|---|---|---|",
     ]
-    used = sum(len(line) + 1 for line in lines)
+    used = sum(_size(line) + 1 for line in lines)
     groups = list(_by_function(plan.actions))
     for shown, (target, changes) in enumerate(groups):
         row = _row(
@@ -348,11 +355,11 @@ def _summary_table(plan: Plan, budget: int) -> list[str]:
             *(str(sum(c.action is action for c in changes)) for action, _ in _VERBS),
         )
         more = f"| _and {len(groups) - shown} more functions_ | | | |"
-        if used + len(row) + len(more) + 2 > budget:
+        if used + _size(row) + len(more) + 2 > budget:
             lines.append(more)
             break
         lines.append(row)
-        used += len(row) + 1
+        used += _size(row) + 1
     if plan.unmanaged or plan.missing_functions:
         lines += [
             "",

@@ -73,6 +73,28 @@ def test_every_third_party_action_is_pinned_to_a_full_sha_with_its_version() -> 
         assert PINNED.fullmatch(line), f"not pinned to a commit SHA with its version: {line}"
 
 
+def github_scripts() -> list[tuple[str, str]]:
+    """Every actions/github-script step's script, with its workflow's name."""
+    found = []
+    for file in WORKFLOWS:
+        for job in yaml.safe_load(file.read_text(encoding="utf-8"))["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("actions/github-script@"):
+                    found.append((file.name, step["with"]["script"]))
+    return found
+
+
+def test_a_comment_or_issue_body_is_never_cut_without_saying_so() -> None:
+    """GitHub refuses bodies past 65,536 characters; a silent cut would hide the last changes."""
+    bodies = [(name, script) for name, script in github_scripts() if "65536" in script]
+    assert {name for name, _ in bodies} == {"reconcile-drift.yml", "reconcile-plan-trusted.yml"}
+    for name, script in bodies:
+        assert "full.length <= 65536 ? full : full.slice(0, 65536 - cut.length) + cut" in script, (
+            name
+        )
+        assert re.search(r'const cut = "\\n\\n\*\*Cut to fit one \w+: the full', script), name
+
+
 def test_plan_workflow_is_safe() -> None:
     workflow = yaml.safe_load((ROOT / ".github/workflows/reconcile-plan.yml").read_text())
     triggers = workflow[True]  # YAML 1.1 reads the key "on" as true

@@ -88,6 +88,30 @@ def test_an_enormous_plan_still_fits_and_says_how_many_functions_are_not_listed(
     assert "more functions_ |" in comment
 
 
+def utf16(text: str) -> int:
+    """Length as GitHub's JavaScript counts it: an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_plan_of_emoji_fits_as_javascript_counts_length() -> None:
+    """150 descriptions of 256 emoji are 51,000 characters but 90,000 UTF-16 units: the workflow's
+    slice(0, 65536) would cut the comment, and the functions after the cut would vanish."""
+    target = FunctionTarget("123456789012", "eu-west-1", "aaa-padding")
+    wanted = tuple(DesiredAlias(f"alias-{a:03d}", "1", "\U0001f600" * 256) for a in range(150))
+    last = FunctionTarget("123456789012", "eu-west-1", "zzz-last")
+    the_plan = plan(
+        [DesiredFunction(target, wanted), DesiredFunction(last, (DesiredAlias("live", "1"),))],
+        {target: LiveFunction(target, ()), last: LiveFunction(last, ())},
+    )
+    assert len(plan_markdown(the_plan, limit=None)) < COMMENT_LIMIT
+    comment = plan_markdown(the_plan)
+    assert utf16(comment) <= COMMENT_LIMIT
+    assert "zzz-last" in comment
+    body = drift_markdown(the_plan)
+    assert utf16(body) <= COMMENT_LIMIT
+    assert "zzz-last" in body
+
+
 def test_drift_markdown_fits_an_issue_body() -> None:
     body = drift_markdown(estate_plan(300, 10))
     assert len(body) <= COMMENT_LIMIT
