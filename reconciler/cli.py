@@ -236,6 +236,8 @@ def plan(
         rate,
         default_account,
     )
+    if out is not None:
+        _check_writable(out, "the plan")
     the_plan = _plan_only(connection, paths)
     sys.stdout.write(_render_plan(the_plan, output, markdown_limit))
     _refuse_missing_functions(the_plan)  # before saving: such a plan could never be applied
@@ -293,6 +295,8 @@ def apply(
         rate,
         default_account,
     )
+    if report is not None:
+        _check_writable(report, "the apply report")  # before any write, not after them all
     saved = _saved_plan(paths)
     if saved is not None and default_account is not None:
         raise InputError("--default-account goes with manifests: a saved plan is resolved already")
@@ -311,14 +315,18 @@ def apply(
             _confirm()  # with nothing to change, apply makes no call: there is nothing to ask
         with _stop_on_signals() as stopped:
             outcome = apply_plan(the_plan, provider, should_stop=stopped.is_set)
-    if report is not None:
-        report.write_text(render.apply_json(outcome), encoding="utf-8")
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
         Output.text: lambda r: render.apply_text(r, colour=_colour()),
         Output.markdown: render.apply_markdown,
         Output.json: render.apply_json,
     }
-    sys.stdout.write(renderers[output](outcome))
+    sys.stdout.write(renderers[output](outcome))  # the outcomes first, whatever happens next
+    if report is not None:
+        try:
+            report.write_text(render.apply_json(outcome), encoding="utf-8")
+        except OSError as exc:
+            _err_inert(f"error: {report}: cannot write the apply report: {exc.strerror}")
+            return EXIT_ERROR
     return _apply_exit_code(outcome)
 
 
@@ -796,6 +804,20 @@ def _check_planned_from(
             f"{plan_file}: the manifests have changed since this plan was made; plan them again. "
             "Nothing was changed."
         )
+
+
+def _check_writable(path: Path, what: str) -> None:
+    """Refuse an output path that cannot be written, before the work that would fill it."""
+    folder = path.parent
+    if path.is_dir():
+        problem = "is a directory"
+    elif not folder.is_dir():
+        problem = f"{folder} is not a directory"
+    elif not os.access(path if path.exists() else folder, os.W_OK):
+        problem = "is not writable"
+    else:
+        return
+    raise InputError(f"{path}: cannot write {what} there: {problem}. Nothing was changed.")
 
 
 def _write_plan(path: Path, the_plan: Plan) -> None:

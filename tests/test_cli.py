@@ -178,6 +178,40 @@ def test_apply_report_file(
     assert live["revision_after"] == revisions(sandbox)["live"]
 
 
+@pytest.mark.parametrize(("command", "option"), [("apply", "--report"), ("plan", "--out")])
+@pytest.mark.parametrize("where", ["missing/dir/file.json", "."])
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_call(
+    sandbox: Sandbox,
+    estate: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    option: str,
+    where: str,
+) -> None:
+    path = tmp_path / where
+    extra = ["--auto-approve"] if command == "apply" else []
+    code, out, err = run(sandbox, capsys, command, str(estate), option, str(path), *extra)
+    assert code == 1
+    assert out == ""
+    assert f"{path}: cannot write" in err
+    assert "Traceback" not in err
+    assert sandbox.stats()["total"] == 0
+
+
+def test_a_report_that_fails_to_write_after_the_apply_still_leaves_every_outcome_shown(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        sandbox, capsys, "apply", str(estate), "--auto-approve", "--report", "/dev/full"
+    )
+    assert code == 1
+    assert "created  123456789012/eu-west-1/orders:beta" in out
+    assert "updated  123456789012/eu-west-1/orders:live" in out
+    assert "error: /dev/full: cannot write the apply report: No space left on device" in err
+    assert "Traceback" not in err
+
+
 def test_markdown_and_json_outputs(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
