@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -68,18 +70,22 @@ def _route(value: Any) -> tuple[float, str] | None:
     return weight, str(value["version"])
 
 
+_NONE = "(none)"
+
+
 def show_value(value: Any) -> str:
     """A field's value as a person reads it in text: as it is, or quoted with escapes when it is
     empty, has spaces or quotes, or holds a character that ``inert_text`` escapes."""
     if value is None:
-        return "(none)"
+        return _NONE
     if route := _route(value):
         return f"{percent(route[0])} to v{show_value(route[1])}"
     if isinstance(value, float):
-        return f"{value:g}"
+        return repr(value)  # the shortest exact form: 0.05000004 never shows as 0.05
     text = value if isinstance(value, str) else str(value)
     shown = inert_text(text)
-    if text == "" or text != text.strip() or " " in text or '"' in text or shown != text:
+    quoted = text in ("", _NONE) or text != text.strip() or " " in text or '"' in text
+    if quoted or shown != text:
         return '"' + shown.replace('"', '\\"') + '"'
     return text
 
@@ -97,8 +103,14 @@ def _matching(plan: Plan) -> str:
     return f"{count(number, 'managed alias')} {verb} the manifests."
 
 
-def percent(weight: float) -> str:
-    return f"{weight * 100:.6g}%"
+def percent(weight: float, *, rest: bool = False) -> str:
+    """A weight (or, with ``rest``, what is left of the traffic) as an exact percentage: 0.123456789
+    is 12.3456789% and leaves 87.6543211%, never rounded, nor 5.0000000000000044% for 1 - 0.95."""
+    if not math.isfinite(weight):
+        return f"{weight}%"
+    share = Decimal(repr(weight)) * 100
+    share = (100 - share if rest else share).normalize()
+    return f"{share:f}%" if share.adjusted() >= -12 else f"{share:e}%"
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -216,11 +228,11 @@ def _md(text: str) -> str:
 def _md_value(value: Any) -> str:
     """A field's value as a person reads it in markdown."""
     if value is None:
-        return "(none)"
+        return _NONE
     if route := _route(value):
         return f"{percent(route[0])} to v{_md(route[1])}"
     if isinstance(value, float):
-        return f"{value:g}"
+        return repr(value)
     return _md(value if isinstance(value, str) else str(value))
 
 
@@ -245,11 +257,10 @@ def traffic(version: str, routing: Route | None) -> str:
     """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
     if routing is None:
         return _code(f"v{version} {'█' * BAR_WIDTH} 100%")
-    share = 1.0 - routing.weight
-    filled = round(share * BAR_WIDTH)
+    filled = round((1.0 - routing.weight) * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     return (
-        f"{_code(f'v{version} {bar} {percent(share)}')} · "
+        f"{_code(f'v{version} {bar} {percent(routing.weight, rest=True)}')} · "
         f"{_code(f'v{routing.version} {percent(routing.weight)}')}"
     )
 

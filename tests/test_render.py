@@ -488,3 +488,46 @@ def test_any_text_anywhere_stays_inert_in_every_format(the_plan: Plan, messages:
     page = inert_page(apply_markdown(report))
     assert [row[1] for row in page.rows] == [inert_text(r.change.address) for r in report.results]
     assert_text_lines(the_plan, report)
+
+
+# -- shown as sent ---------------------------------------------------------------------------------
+
+
+def test_a_weight_is_shown_exactly_as_it_is_sent() -> None:
+    target = FunctionTarget("123456789012", "eu-west-1", "api")
+    the_plan = plan(
+        [
+            DesiredFunction(
+                target,
+                (
+                    DesiredAlias("live", "2", None, Route("3", 0.05)),
+                    DesiredAlias("beta", "2", None, Route("3", 0.123456789)),
+                ),
+            )
+        ],
+        {
+            target: LiveFunction(
+                target,
+                (
+                    LiveAlias("live", "2", "", Route("3", 0.05000004), "r"),
+                    LiveAlias("beta", "2", "", Route("3", 0.1), "r"),
+                ),
+            )
+        },
+    )
+    text = plan_text(the_plan)
+    assert "    routing.weight: 0.05000004 -> 0.05\n" in text
+    assert "    routing.weight: 0.1 -> 0.123456789\n" in text
+    markdown = plan_markdown(the_plan)
+    assert "`routing.weight`: 0.05000004 &rarr; 0.05" in markdown
+    assert "`v2 ██████████████████░░ 87.6543211%` · `v3 12.3456789%`" in markdown
+    assert "`v2 ███████████████████░ 95%` · `v3 5%`" in markdown
+
+
+def test_a_description_that_reads_none_is_told_apart_from_no_description() -> None:
+    target = FunctionTarget("123456789012", "eu-west-1", "api")
+    the_plan = plan(
+        [DesiredFunction(target, (DesiredAlias("live", "1", "(none)"),))],
+        {target: LiveFunction(target, ())},
+    )
+    assert '    description: "(none)"\n' in plan_text(the_plan)
