@@ -780,7 +780,7 @@ def _saved_plan(paths: Sequence[Path]) -> Plan | None:
     """The plan saved in ``paths`` if it is one plan file, else None (they are manifests)."""
     from reconciler.plan import loads_plan
 
-    if len(paths) != 1 or not paths[0].is_file() or paths[0].suffix in (".yaml", ".yml"):
+    if len(paths) != 1 or not paths[0].is_file() or paths[0].suffix.lower() in (".yaml", ".yml"):
         return None
     try:
         text = paths[0].read_text(encoding="utf-8")

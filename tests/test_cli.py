@@ -166,6 +166,16 @@ def test_apply_refuses_without_confirmation_when_stdin_is_not_a_terminal(
     assert sandbox.stats()["writes"] == 0
 
 
+def test_a_manifest_with_an_upper_case_extension_is_a_manifest_not_a_plan(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = estate / "orders.YAML"
+    (estate / "orders.yaml").rename(manifest)
+    code, out, _ = run(sandbox, capsys, "apply", str(manifest), "--auto-approve")
+    assert code == 0
+    assert "created  123456789012/eu-west-1/orders:beta" in out
+
+
 def test_apply_report_file(
     sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
