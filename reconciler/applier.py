@@ -98,7 +98,28 @@ def _apply_one(change: Change, provider: AliasWriter) -> Result:
             change, Outcome.UNCHANGED, change.before.revision_id if change.before else None
         )
     except ProviderError as exc:
-        return Result(change, Outcome.FAILED, message=str(exc))
+        return _after_failure(change, provider, exc)
+
+
+_LANDED = "the service answered with an error, but the alias is as planned"
+_GONE = "the service answered with an error, but the alias is gone, as planned"
+
+
+def _after_failure(change: Change, provider: AliasWriter, error: ProviderError) -> Result:
+    """A write whose answer was an error may still have landed: read the alias back, and count
+    the change done when it is as planned; otherwise it failed, with the service's error."""
+    try:
+        current = provider.get_alias(change.target, change.alias)
+    except ProviderError:
+        return Result(change, Outcome.FAILED, message=str(error))
+    if change.action is Action.DELETE and current is None:
+        return Result(
+            change, Outcome.DELETED, message=_LANDED.replace("alias is", "alias is gone,")
+        )
+    if change.after is not None and current is not None and current.satisfies(change.after):
+        done = Outcome.CREATED if change.action is Action.CREATE else Outcome.UPDATED
+        return Result(change, done, current.revision_id, _LANDED)
+    return Result(change, Outcome.FAILED, message=str(error))
 
 
 # The asserts below narrow types only: plan_problems has refused every other shape before any write.
@@ -108,9 +129,13 @@ def _create(change: Change, provider: AliasWriter) -> Result:
     assert change.after is not None
     try:
         created = provider.create_alias(change.target, change.after)
-    except ConflictError:
+    except ConflictError as exc:
+        current = provider.get_alias(change.target, change.alias)
+        if current is None:
+            # 409 also means "another operation is in progress": nobody made this alias.
+            return Result(change, Outcome.FAILED, message=f"{exc}; the alias does not exist")
         return _settle(
-            change, provider, Outcome.CREATED, "it was created by someone else since the plan"
+            change, current, Outcome.CREATED, "it was created by someone else since the plan"
         )
     return Result(change, Outcome.CREATED, created.revision_id)
 
@@ -122,7 +147,10 @@ def _update(change: Change, provider: AliasWriter) -> Result:
         updated = provider.update_alias(change.target, change.after, change.before.revision_id)
     except PreconditionFailedError:
         return _settle(
-            change, provider, Outcome.UPDATED, "it was changed by someone else since the plan"
+            change,
+            provider.get_alias(change.target, change.alias),
+            Outcome.UPDATED,
+            "it was changed by someone else since the plan",
         )
     except NotFoundError:
         if provider.get_alias(change.target, change.alias) is None:
@@ -146,10 +174,10 @@ def _delete(change: Change, provider: AliasWriter) -> Result:
     return Result(change, Outcome.DELETED)
 
 
-def _settle(change: Change, provider: AliasWriter, done: Outcome, conflict: str) -> Result:
-    """After a 409 or 412: a retry may have met its own success. Done if live is what we want."""
+def _settle(change: Change, current: LiveAlias | None, done: Outcome, conflict: str) -> Result:
+    """After a 409 or 412, ``current`` read again: a retry may have met its own success. Done if
+    live is what we want."""
     assert change.after is not None
-    current = provider.get_alias(change.target, change.alias)
     if current is not None and current.satisfies(change.after):
         return Result(change, done, current.revision_id, "already in the desired state")
     if current is None:

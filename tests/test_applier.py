@@ -261,3 +261,42 @@ def test_sandbox_failure_mid_apply_loses_nothing_and_next_run_converges(
         Outcome.UNCHANGED,
         Outcome.UNCHANGED,
     ]
+
+
+# -- every outcome is true -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", ["UpdateAlias", "CreateAlias"])
+def test_sandbox_a_write_that_landed_behind_errors_on_every_attempt_is_done(
+    sandbox: Sandbox, aws: AwsLambdaProvider, operation: str
+) -> None:
+    the_plan = plan_for(aws, DesiredAlias("live", "2"), DesiredAlias("beta", "3"))
+    sandbox.add_fault("commit-then-error", operation, count=10)  # every attempt botocore makes
+    report = apply(the_plan, aws)
+    assert {r.outcome for r in report.results} == {Outcome.CREATED, Outcome.UPDATED}
+    landed = next(r for r in report.results if r.change.action.name.title() in operation)
+    assert "the alias is as planned" in landed.message
+    assert not plan_for(aws, DesiredAlias("live", "2"), DesiredAlias("beta", "3")).has_changes
+
+
+def test_sandbox_a_delete_that_landed_behind_errors_is_done(
+    sandbox: Sandbox, aws: AwsLambdaProvider
+) -> None:
+    the_plan = plan_for(aws, prune=True)
+    sandbox.add_fault("commit-then-error", "DeleteAlias", count=10)
+    (result,) = apply(the_plan, aws).results
+    assert (result.change.action, result.outcome) == (Action.DELETE, Outcome.DELETED)
+    assert make_client(sandbox).list_aliases(FunctionName="orders")["Aliases"] == []
+
+
+def test_sandbox_a_conflict_on_creating_an_alias_that_does_not_exist_is_a_failure_not_stale(
+    sandbox: Sandbox, aws: AwsLambdaProvider
+) -> None:
+    """409 also means 'another operation is in progress': with no alias there, nobody else made
+    it, so the create failed (apply again), it was not refused as stale."""
+    the_plan = plan_for(aws, DesiredAlias("live", "1"), DesiredAlias("beta", "2"))
+    sandbox.add_fault("conflict", "CreateAlias", count=10)
+    results = {r.change.alias: r for r in apply(the_plan, aws).results}
+    assert results["beta"].outcome is Outcome.FAILED
+    assert "409" in results["beta"].message or "Conflict" in results["beta"].message
+    assert "someone else" not in results["beta"].message
