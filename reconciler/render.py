@@ -133,8 +133,11 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
         lines.extend(f"  {inert_text(target.address)}" for target in plan.missing_functions)
     if lines:
         lines.append("")
+    missing = count(len(plan.missing_functions), "function")
     if plan.has_changes:
         lines.append(f"Plan: {plan.summary()}")
+    elif plan.missing_functions:  # never "No changes" below a list of problems
+        lines.append(f"Plan: {plan.summary()[:-1]}; {missing} not found.")
     else:
         lines.append(f"No changes. {_matching(plan)}")
     return "\n".join(lines) + "\n"
@@ -291,6 +294,9 @@ def plan_markdown(
     block. Past ``limit`` characters, a summary per function instead (the full plan belongs in
     the job summary or an artifact: pass ``limit=None``)."""
     summary = plan.summary() if plan.has_changes else "no changes"
+    if plan.missing_functions:  # never "no changes" above a list of problems
+        missing = count(len(plan.missing_functions), "function")
+        summary = f"{summary.removesuffix('.')}; {missing} not found."
     head = [heading or f"### reconcile plan: {summary}", ""]
     full = "\n".join(head + _function_tables(plan) + _seen_but_unmanaged(plan))
     if limit is None or _size(full) <= limit - _MARGIN:

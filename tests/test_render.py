@@ -531,3 +531,13 @@ def test_a_description_that_reads_none_is_told_apart_from_no_description() -> No
         {target: LiveFunction(target, ())},
     )
     assert '    description: "(none)"\n' in plan_text(the_plan)
+
+
+def test_no_changes_is_never_said_above_or_below_missing_functions() -> None:
+    ghost = FunctionTarget("123456789012", "eu-west-1", "ghost")
+    the_plan = Plan((), (), (ghost,))
+    text = plan_text(the_plan)
+    assert "No changes" not in text
+    assert text.endswith("Plan: 0 to add, 0 to change, 0 to destroy; 1 function not found.\n")
+    markdown = plan_markdown(the_plan)
+    assert markdown.startswith("### reconcile plan: no changes; 1 function not found.\n")
