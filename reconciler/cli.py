@@ -298,6 +298,11 @@ def apply(
     if report is not None:
         _check_writable(report, "the apply report")  # before any write, not after them all
     saved = _saved_plan(paths)
+    if saved is not None and sandbox:
+        raise InputError(
+            "a saved plan cannot be applied to an embedded sandbox: a new sandbox has other "
+            "RevisionIds, so every change would be stale. Apply it where it was planned"
+        )
     if saved is not None and default_account is not None:
         raise InputError("--default-account goes with manifests: a saved plan is resolved already")
     if manifests:
@@ -571,7 +576,9 @@ def _render_plan(the_plan: Plan, output: Output, markdown_limit: int) -> str:
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
+    ] = 0,
     seed: Annotated[Path | None, typer.Option(help="Seed file (YAML) to start from.")] = None,
     aws_quotas: Annotated[
         bool, typer.Option(help="Throttle as AWS does: 15 req/s shared, GetFunction 100/s.")
@@ -591,7 +598,8 @@ def sandbox_serve(
         f"Sandbox for account {account} on {server.url} "
         f"(admin: {server.url}/_sandbox/stats). Ctrl-C stops it.\n"
         f"  export AWS_ENDPOINT_URL={server.url} AWS_ACCESS_KEY_ID=sandbox "
-        f"AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION={region}"
+        # AWS_DEFAULT_REGION too: the aws CLI v1 (pip install awscli) reads only that one.
+        f"AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION={region} AWS_DEFAULT_REGION={region}"
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -624,6 +632,10 @@ def _session(
     from reconciler.manifests import load_manifests
     from reconciler.providers.aws_lambda import AwsLambdaProvider
 
+    if connection.sandbox and connection.endpoint_url:
+        raise InputError("--sandbox runs an endpoint of its own: drop --endpoint-url, or --sandbox")
+    if connection.sandbox_seed is not None and not connection.sandbox:
+        raise InputError("--sandbox-seed seeds the embedded sandbox: add --sandbox, or drop it")
     loaded = load_manifests(paths, default_region=connection.region) if paths else None
     if not connection.sandbox:
         yield (

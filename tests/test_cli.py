@@ -342,6 +342,33 @@ def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["no-such-command"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["sandbox", "serve", "--port", "99999"], "Input should be less than or equal to 65535"),
+        (["sandbox", "serve", "--port", "-1"], "Input should be greater than or equal to 0"),
+        (["plan", "M", "--sandbox", "--endpoint-url", "http://127.0.0.1:1"], "drop --endpoint-url"),
+        (["plan", "M", "--sandbox-seed", "examples/live.yaml"], "add --sandbox, or drop it"),
+        (["drift", "M", "--sandbox-seed", "examples/live.yaml"], "add --sandbox, or drop it"),
+    ],
+)
+def test_options_that_cannot_work_together_are_refused_not_ignored(
+    capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    args = [str(ROOT / "manifests") if a == "M" else a for a in args]
+    assert main(args) == 1
+    assert said in capsys.readouterr().err
+
+
+def test_a_saved_plan_is_refused_on_an_embedded_sandbox(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    assert main(["apply", str(saved), "--sandbox", "--auto-approve"]) == 1
+    assert "a saved plan cannot be applied to an embedded sandbox" in capsys.readouterr().err
+
+
 def test_console_script_and_module(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     version = subprocess.run(
