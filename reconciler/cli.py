@@ -186,11 +186,13 @@ def _root(
 def validate(paths: Paths) -> int:
     """Check manifests without calling AWS: syntax, keys, and the service's own rules."""
     from reconciler.manifests import load_manifests
+    from reconciler.render import count
 
     loaded = load_manifests(paths)
     aliases = sum(len(m.spec.aliases) for m in loaded.manifests)
     print(
-        f"{len(loaded.files)} files, {len(loaded.manifests)} functions, {aliases} aliases: valid."
+        f"{count(len(loaded.files), 'file')}, {count(len(loaded.manifests), 'function')}, "
+        f"{count(aliases, 'alias')}: valid."
     )
     return EXIT_OK
 
@@ -920,6 +922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: bad input, so exit 1 (2 means changes)
+        if isinstance(getattr(exc, "message", None), str):  # typer's validation speaks pydantic
+            exc.message = exc.message.removeprefix("Value error, ")
         show: Callable[[], None] | None = getattr(exc, "show", None)
         if show is not None:
             show()

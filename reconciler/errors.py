@@ -54,6 +54,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line == 0:  # the file as a whole: no line to point at
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 

@@ -25,9 +25,11 @@ from reconciler import contract
 
 
 def _version_text(value: Any) -> Any:
-    """``version: 12`` and ``version: "12"`` mean the same version."""
+    """``version: 12`` and ``version: "12"`` mean the same version; 1.5 and true are none."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, float | bool):
+        raise ValueError(f"version must be a published version number or $LATEST, not {value!r}")
     return value
 
 

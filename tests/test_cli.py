@@ -369,6 +369,24 @@ def test_a_saved_plan_is_refused_on_an_embedded_sandbox(
     assert "a saved plan cannot be applied to an embedded sandbox" in capsys.readouterr().err
 
 
+def test_messages_read_as_english(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "manifests/payments-api.yaml")]) == 0
+    assert capsys.readouterr().out == "1 file, 1 function, 2 aliases: valid.\n"
+    assert main(["validate", str(tmp_path / "nope")]) == 1
+    assert capsys.readouterr().err.startswith(f"{tmp_path / 'nope'}: no such file or directory\n")
+    assert main(["plan", str(ROOT / "manifests"), "-o", "yaml"]) == 1
+    err = capsys.readouterr().err
+    assert "'yaml' is not one of 'text', 'markdown', 'json'" in err
+    assert "Value error" not in err
+    (tmp_path / "a.yaml").write_text(
+        "function: fn\nregion: eu-west-1\naliases:\n  - {name: live, version: 1.5}\n"
+    )
+    assert main(["validate", str(tmp_path / "a.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "must be a published version number or $LATEST, not 1.5" in err
+    assert "quote it" not in err
+
+
 def test_console_script_and_module(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     version = subprocess.run(
