@@ -192,5 +192,19 @@ def _stale(change: Change, current: LiveAlias, why: str) -> Result:
         change,
         Outcome.STALE,
         current.revision_id,
-        f"{why} (now version {current.version}); left as it is. Plan again to see it.",
+        f"{why} ({_moved(change.before, current)}); left as it is. Plan again to see it.",
     )
+
+
+def _moved(before: LiveAlias | None, current: LiveAlias) -> str:
+    """What is different now from what was planned against, in a few words."""
+    if before is None:
+        return f"now on version {current.version}"
+    moved = []
+    if before.version != current.version:
+        moved.append(f"version {before.version} -> {current.version}")
+    if before.description != current.description:
+        moved.append("description changed")
+    if before.routing != current.routing:
+        moved.append("routing changed")
+    return ", ".join(moved) or "a new RevisionId, no field changed"

@@ -21,6 +21,7 @@ from itertools import groupby
 from typing import Any
 
 from reconciler.applier import ApplyReport, Outcome, Result
+from reconciler.contract import LATEST
 from reconciler.live import FunctionTarget, Route
 from reconciler.plan import Action, Change, Plan, plan_to_dict
 
@@ -90,6 +91,12 @@ def show_value(value: Any) -> str:
     return text
 
 
+def _v(version: str, shown: str | None = None) -> str:
+    """A version as people say it (``shown``, when made inert otherwise): v12, but $LATEST."""
+    text = version if shown is None else shown
+    return text if version == LATEST else f"v{text}"
+
+
 def count(number: int, noun: str) -> str:
     """``1 alias``, ``2 aliases``: the nouns used here take ``es`` or ``s``."""
     if number == 1:
@@ -124,7 +131,8 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
         lines.append("")
         lines.append("Unmanaged aliases (live, not in the manifests, left alone):")
         lines.extend(
-            f"  {inert_text(target.alias_address(alias.name))} -> v{show_value(alias.version)}"
+            f"  {inert_text(target.alias_address(alias.name))} -> "
+            f"{_v(alias.version, show_value(alias.version))}"
             for target, alias in plan.unmanaged
         )
     if plan.missing_functions:
@@ -259,11 +267,11 @@ OPEN_DETAILS_UP_TO = 30  # changes; past that, each function's table starts fold
 def traffic(version: str, routing: Route | None) -> str:
     """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
     if routing is None:
-        return _code(f"v{version} {'█' * BAR_WIDTH} 100%")
+        return _code(f"{_v(version)} {'█' * BAR_WIDTH} 100%")
     filled = round((1.0 - routing.weight) * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     return (
-        f"{_code(f'v{version} {bar} {percent(routing.weight, rest=True)}')} · "
+        f"{_code(f'{_v(version)} {bar} {percent(routing.weight, rest=True)}')} · "
         f"{_code(f'v{routing.version} {percent(routing.weight)}')}"
     )
 
@@ -345,7 +353,7 @@ def _seen_but_unmanaged(plan: Plan) -> list[str]:
             "",
         ]
         lines += [
-            f"- {_code(t.alias_address(a.name))} &rarr; v{_md(a.version)}"
+            f"- {_code(t.alias_address(a.name))} &rarr; {_v(a.version, _md(a.version))}"
             for t, a in plan.unmanaged
         ]
         lines += ["", "</details>", ""]

@@ -77,9 +77,20 @@ def test_update_of_an_alias_changed_since_the_plan_is_stale_and_left_alone() -> 
     report = apply(the_plan, memory)
     outcomes = {r.change.alias: r for r in report.results}
     assert outcomes["live"].outcome is Outcome.STALE
-    assert "changed by someone else" in outcomes["live"].message
+    assert "changed by someone else since the plan (version 1 -> 5)" in outcomes["live"].message
     assert outcomes["beta"].outcome is Outcome.UPDATED  # the others still go ahead
     assert memory.aliases[T]["live"].version == "5"
+
+
+def test_a_stale_description_change_is_not_told_as_a_version() -> None:
+    memory = MemoryProvider()
+    memory.add_function(T, DesiredAlias("live", "1", "old"))
+    the_plan = plan_for(memory, DesiredAlias("live", "1", "new"))
+    memory.change(T, "live", description="by hand")
+    (result,) = apply(the_plan, memory).results
+    assert result.outcome is Outcome.STALE
+    assert "(description changed)" in result.message
+    assert "version" not in result.message
 
 
 def test_update_meeting_412_is_done_when_live_already_matches() -> None:

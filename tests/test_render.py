@@ -541,3 +541,16 @@ def test_no_changes_is_never_said_above_or_below_missing_functions() -> None:
     assert text.endswith("Plan: 0 to add, 0 to change, 0 to destroy; 1 function not found.\n")
     markdown = plan_markdown(the_plan)
     assert markdown.startswith("### reconcile plan: no changes; 1 function not found.\n")
+
+
+def test_latest_is_shown_as_latest_not_v_latest() -> None:
+    target = FunctionTarget("123456789012", "eu-west-1", "api")
+    the_plan = plan(
+        [DesiredFunction(target, (DesiredAlias("dev", "$LATEST"),))],
+        {target: LiveFunction(target, (LiveAlias("old", "$LATEST", "", None, "r"),))},
+    )
+    markdown = plan_markdown(the_plan)
+    assert "`$LATEST ████████████████████ 100%`" in markdown
+    assert "&rarr; `$LATEST`" in markdown or "&rarr; $LATEST" in markdown
+    assert "v$LATEST" not in markdown + plan_text(the_plan)
+    assert "123456789012/eu-west-1/api:old -> $LATEST\n" in plan_text(the_plan)
