@@ -5,11 +5,27 @@ Pure: it turns what was read into file text. The CLI reads, checks for existing 
 
 from __future__ import annotations
 
-import json
+import re
 
 from reconciler.live import FunctionTarget, LiveAlias
+from reconciler.manifests import float_text
 
 SCHEMA_FILE = "manifest.schema.json"
+
+# What a double-quoted YAML scalar cannot hold as itself, or holds as something else to some
+# reader: its own quote and backslash, C0 and C1 controls, DEL, line breaks of any YAML version
+# (U+0085, U+2028, U+2029), the byte order mark, surrogates and non-characters. Written as escapes,
+# they read back exactly; everything else (é, 日本, emoji) is written as it is, for reviewers.
+_ESCAPED = re.compile(
+    r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufdd0-\ufdef'
+    + "".join(rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17))
+    + "]"
+)
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+class UnwritableError(ValueError):
+    """Live text that no YAML file can hold (a lone surrogate): the import would not read back."""
 
 
 def manifest_text(
@@ -17,10 +33,11 @@ def manifest_text(
 ) -> str:
     """A manifest that plans empty against the aliases it was made from.
 
-    Text is written as JSON strings, which are YAML double-quoted scalars: whatever a
-    description holds (quotes, ``#``, colons, unicode), it reads back unchanged, and a date-like
-    alias name stays a name. Weights are written in Python's shortest round-trip form, so 0.125
-    stays ``0.125``.
+    Text is written as YAML double-quoted scalars: whatever a description holds (quotes, ``#``,
+    colons, line breaks, controls, unicode), it reads back unchanged, and a date-like alias name
+    stays a name. Weights are written in Python's shortest round-trip form, so 0.125 stays
+    ``0.125``, with a point and a signed exponent where YAML 1.1 needs them (``5.0e-324``).
+    ``UnwritableError`` if a description holds a lone surrogate, which YAML cannot hold at all.
     """
     lines = [
         f"# yaml-language-server: $schema={schema}",
@@ -34,9 +51,13 @@ def manifest_text(
         lines.append(f"  - name: {_text(alias.name)}")
         lines.append(f"    version: {_version(alias.version)}")
         if alias.description:  # an empty description is left out: the manifest does not manage it
-            lines.append(f"    description: {_text(alias.description)}")
+            try:
+                lines.append(f"    description: {_text(alias.description)}")
+            except UnwritableError as exc:
+                where = target.alias_address(alias.name)
+                raise UnwritableError(f"the description of {where} holds {exc}") from None
         if alias.routing is not None:
-            weight = repr(float(alias.routing.weight))
+            weight = float_text(float(alias.routing.weight))
             lines.append(
                 f"    routing: {{version: {_version(alias.routing.version)}, weight: {weight}}}"
             )
@@ -44,8 +65,25 @@ def manifest_text(
 
 
 def _text(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as a double-quoted YAML scalar on one line, that every YAML reader reads back
+    exactly."""
+    return '"' + _ESCAPED.sub(_escape, value) + '"'
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        raise UnwritableError(
+            f"U+{code:04X}, half of a UTF-16 surrogate pair alone, which no YAML file can hold"
+        )
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _version(version: str) -> str:
-    return version if version.isdigit() else _text(version)
+    return version if version.isascii() and version.isdigit() else _text(version)

@@ -5,12 +5,13 @@ itself, so it can refuse what YAML would otherwise allow silently: duplicate key
 aliases (no "billion laughs"), tags other than YAML's plain types, and nesting deeper than a
 manifest needs (work stays linear in a file's size, whatever its shape). Plain scalars are typed
 by YAML 1.2's core schema, not PyYAML's YAML 1.1 rules: a number spelt so that YAML 1.1 and 1.2
-readers disagree (017, 0x1F, 1_000, 1:30) is refused, and yes/no/on/off are text.
+readers disagree (017, 0x1F, 1_000, 1:30, 1e-3) is refused, and yes/no/on/off are text. Characters
+that some YAML readers take for line breaks and others do not (U+0085, U+2028, U+2029) are refused
+before the file is parsed: what the loader reads is what a reviewer sees.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -31,8 +32,17 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-MANIFEST_PATTERNS = ("*.yaml", "*.yml")
+MANIFEST_PATTERNS = ("*.yaml", "*.yml")  # matched whatever the case of the name: B.YAML too
 MAX_NESTING = 20  # a manifest needs 4 (document, aliases, alias, routing)
+MAX_PROBLEMS_PER_FILE = 1000  # then one line says how many more: a report stays readable
+# Line breaks to YAML 1.1 (libyaml, PyYAML), not to YAML 1.2, editors or GitHub's diff: with one,
+# "# a comment<U+0085>prune: true" is a comment to a reviewer and a key to the loader.
+_AMBIGUOUS_BREAKS = {
+    "\x85": "U+0085 (next line)",
+    "\u2028": "U+2028 (line separator)",
+    "\u2029": "U+2029 (paragraph separator)",
+}
+_LINE_OR_AMBIGUOUS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _STR = "tag:yaml.org,2002:str"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # a date-like name is a name
@@ -87,7 +97,7 @@ class _Document:
 
     path: str
     marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    unread: list[Loc] = field(default_factory=list)  # scalars refused: no problem is theirs
+    unread: set[Loc] = field(default_factory=set)  # scalars refused: no problem is theirs
 
     def source(self, loc: Loc) -> Source:
         while loc not in self.marks and loc:
@@ -103,16 +113,19 @@ class _Refused(Exception):
         self.message = message
 
 
+def is_manifest_name(name: str) -> bool:
+    """Whether a file name is a manifest's: ``*.yaml`` or ``*.yml``, in any case (``B.YAML``)."""
+    return name.lower().endswith((".yaml", ".yml"))
+
+
 def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
-    """Every ``*.yaml``/``*.yml`` under the paths, recursively, in a stable order."""
+    """Every ``*.yaml``/``*.yml`` (any case) under the paths, recursively, in a stable order."""
     found: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
             found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in MANIFEST_PATTERNS)
+                p for p in sorted(path.rglob("*")) if is_manifest_name(p.name) and p.is_file()
             )
         elif path.is_file():
             found.append(path)
@@ -157,10 +170,53 @@ def _load_file(
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return [], [Problem(path, line, column, "not UTF-8 text; save the file as UTF-8")]
+    for char in _AMBIGUOUS_BREAKS:  # three scans at C speed: a millisecond or so for 13 MB
+        if text.find(char) >= 0:
+            return [], _capped(path, _ambiguous_breaks(path, text))
     manifests, problems, exact = _load_text(path, text, track=False, plain=plain)
     if not exact:  # rare: read the file again, keeping every position, to place each problem
         manifests, problems, _ = _load_text(path, text, track=True, plain=plain)
-    return manifests, problems
+    return manifests, _capped(path, problems)
+
+
+def _ambiguous_breaks(path: str, text: str) -> list[Problem]:
+    """Every U+0085, U+2028 and U+2029 in ``text``, placed as an editor places it: only CR, LF
+    and CRLF end a line."""
+    problems = []
+    line, start = 1, 0
+    for match in _LINE_OR_AMBIGUOUS.finditer(text):
+        char = match.group()
+        if char in _AMBIGUOUS_BREAKS:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    match.start() - start + 1,
+                    f"{_AMBIGUOUS_BREAKS[char]} is a line break to some YAML readers and not to "
+                    f"others (editors, GitHub), so this file is not read: delete it, or write it "
+                    f"as \\u{ord(char):04x} inside double quotes",
+                )
+            )
+        else:
+            line, start = line + 1, match.end()
+    return problems
+
+
+def _capped(path: str, problems: list[Problem]) -> list[Problem]:
+    """A file's first ``MAX_PROBLEMS_PER_FILE`` problems, and how many more there are."""
+    if len(problems) <= MAX_PROBLEMS_PER_FILE:
+        return problems
+    problems = sorted(problems)
+    rest = problems[MAX_PROBLEMS_PER_FILE:]
+    return [
+        *problems[:MAX_PROBLEMS_PER_FILE],
+        Problem(
+            path,
+            rest[0].line,
+            rest[0].column,
+            f"... and {len(rest)} more problems in this file, not shown",
+        ),
+    ]
 
 
 def _load_text(
@@ -226,14 +282,18 @@ def _documents(
             continue
         try:
             if kind is yaml.ScalarEvent:
-                value: Any = plain.get(event.value, _NO_KEY) if event.implicit[0] else _NO_KEY
+                value: Any = (
+                    plain.get(event.value, _NO_KEY)
+                    if event.implicit[0] and event.tag is None
+                    else _NO_KEY
+                )
                 if value is _NO_KEY:  # not a plain scalar seen before
                     try:
                         value = _scalar(event, plain)
                     except _Refused as problem:  # read on, to find the document's other problems
                         found.append(Problem(path, *_at(event), problem.message))
                         value = event.value
-                        document.unread.append(_scalar_loc(stack, value))
+                        document.unread.add(_scalar_loc(stack, value))
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if len(stack) == MAX_NESTING:  # stop here: libyaml's own work grows with depth
                     yield None, document, [*found, _too_deep(path, event)]
@@ -347,6 +407,7 @@ _DECIMAL = re.compile(r"[-+]?[0-9]+", re.ASCII)
 _REAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", re.ASCII)
 _OCTAL = re.compile(r"[-+]?0o[0-7]+", re.ASCII)  # YAML 1.2 only: 1.1 reads it as text
 _YAML_1_1_NUMBERS = frozenset({_INT, _FLOAT})
+_LEADING_ZERO = " (YAML 1.1 reads a leading 0 as octal)"
 
 
 def _check_tag(event: yaml.CollectionStartEvent, allowed: str) -> None:
@@ -356,10 +417,10 @@ def _check_tag(event: yaml.CollectionStartEvent, allowed: str) -> None:
 
 def _scalar(event: yaml.ScalarEvent, plain: dict[str, Any]) -> Any:
     """A scalar's value: text, unless it is plain (or tagged) and YAML 1.2's core schema types
-    it."""
+    it. The non-specific tag ``!`` makes a scalar text (``! true`` is the text "true")."""
     value: str = event.value
     tag = event.tag
-    if tag is None or tag == "!":
+    if tag is None:
         if not event.implicit[0]:  # quoted: always text
             return value
         typed = _WORDS.get(value, value)
@@ -368,14 +429,14 @@ def _scalar(event: yaml.ScalarEvent, plain: dict[str, Any]) -> Any:
         if len(value) <= 64:
             plain[value] = typed
         return typed
-    if tag in _TEXT_TAGS:
+    if tag == "!" or tag in _TEXT_TAGS:
         return value
     if tag not in _TYPED_TAGS:
         raise _Refused(event, f"YAML tag {tag!r} is not allowed in a manifest")
     kind, how = _TYPED_TAGS[tag]
     typed = _WORDS.get(value, value)
     if typed is value and value[:1] in _NUMBER_START:
-        typed = _number(event, value)
+        typed = _number(event, value, tagged=True)
     if kind is float and typed.__class__ is int:
         typed = float(typed)
     if typed.__class__ is not kind:
@@ -383,15 +444,20 @@ def _scalar(event: yaml.ScalarEvent, plain: dict[str, Any]) -> Any:
     return typed
 
 
-def _number(event: yaml.ScalarEvent, value: str) -> Any:
-    """A plain scalar that starts like a number: an int, a float, text, or refused if YAML 1.1 and
-    1.2 readers would disagree on it or it is not written in plain decimal."""
+def _number(event: yaml.ScalarEvent, value: str, *, tagged: bool = False) -> Any:
+    """A scalar that starts like a number: an int, a float, text, or refused if YAML 1.1 and 1.2
+    readers would disagree on it or it is not written in plain decimal. ``tagged``: it has an
+    explicit number tag, so neither reader guesses its type from its spelling."""
     if _DECIMAL.fullmatch(value):
         digits = value.lstrip("+-")
-        if digits[0] == "0" and len(digits) > 1:
+        if digits[0] == "0" and len(digits) > 1:  # 012345678901 may be an account ID: say so
             decimal = ("-" if value[0] == "-" else "") + (digits.lstrip("0") or "0")
-            why = " (YAML 1.1 reads a leading 0 as octal)"
-            raise _Refused(event, _respell(value, decimal, why))
+            raise _Refused(
+                event,
+                f"{value} is not a plain decimal number{_LEADING_ZERO}: write {decimal} if it is "
+                f'a number, or quote it ("{value}") if it is text or an identifier such as an '
+                "account ID",
+            )
         try:
             return int(value)
         except ValueError:  # longer than Python converts (sys.get_int_max_str_digits)
@@ -399,17 +465,44 @@ def _number(event: yaml.ScalarEvent, value: str) -> Any:
                 event, f"a number of {len(digits)} digits is too long; quote it if it is text"
             ) from None
     if _REAL.fullmatch(value):
-        return float(value)
+        number = float(value)
+        if tagged:
+            return number
+        read = _yaml_1_1_number(value)  # 1e-3, +.5 and 1.0e3 are text to YAML 1.1
+        if read == number:
+            return number
+        how = "as text" if read is _NO_KEY else f"as {read!r}"
+        raise _Refused(event, _respell(value, float_text(number), f" (YAML 1.1 reads it {how})"))
     if _OCTAL.fullmatch(value):
         return _refuse_number(event, value, int(value, 8))
-    for tag, pattern in _RESOLVERS.get(value[0], ()):
-        if tag in _YAML_1_1_NUMBERS and pattern.match(value):
-            try:
-                number = _SCALARS.construct_object(yaml.ScalarNode(tag, value))
-            except (ValueError, yaml.YAMLError):  # 0x_ matches YAML 1.1's pattern, has no value
-                number = None
-            return _refuse_number(event, value, number)
+    number = _yaml_1_1_number(value)
+    if number is not _NO_KEY:
+        return _refuse_number(event, value, number)
     return value
+
+
+def _yaml_1_1_number(value: str) -> Any:
+    """What PyYAML's YAML 1.1 resolver makes of a plain scalar: a number, None if it matches a
+    number's pattern but has no value (``0x_``), or ``_NO_KEY`` if it is not a number to it."""
+    for tag, pattern in _RESOLVERS.get(value[0], ()):
+        if pattern.match(value):
+            if tag not in _YAML_1_1_NUMBERS:
+                return _NO_KEY
+            try:
+                return _SCALARS.construct_object(yaml.ScalarNode(tag, value))
+            except (ValueError, yaml.YAMLError):  # 0x_ matches YAML 1.1's pattern, has no value
+                return None
+    return _NO_KEY
+
+
+def float_text(number: float) -> str:
+    """A finite float as YAML 1.1 and 1.2 readers both read it, exactly: its shortest round-trip
+    form, with a point and a signed exponent if it has one (5e-324 is written 5.0e-324)."""
+    text = repr(number)
+    mantissa, exponent, power = text.partition("e")
+    if exponent and "." not in mantissa:
+        return f"{mantissa}.0e{power}"
+    return text
 
 
 def _refuse_number(event: yaml.ScalarEvent, value: str, number: int | float | None) -> Any:
@@ -419,7 +512,8 @@ def _refuse_number(event: yaml.ScalarEvent, value: str, number: int | float | No
             f"{value} is not a plain decimal number: write it with decimal digits only, "
             "or quote it if it is text",
         )
-    raise _Refused(event, _respell(value, repr(number)))
+    shown = float_text(number) if isinstance(number, float) else str(number)
+    raise _Refused(event, _respell(value, shown))
 
 
 def _respell(value: str, decimal: str, why: str = "") -> str:
@@ -440,10 +534,11 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
     try:
         spec = FunctionSpec.model_validate(data)
     except ValidationError as exc:
+        unread = document.unread
         return None, [
             _problem(error, document)
             for error in exc.errors()
-            if not any(error["loc"][: len(loc)] == loc for loc in document.unread)
+            if not unread or not _under(tuple(error["loc"]), unread)
         ]
     alias_sources = tuple(document.source(("aliases", i)) for i in range(len(spec.aliases)))
     first: dict[str, Source] = {}
@@ -462,6 +557,11 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
         else:
             first[alias.name] = source
     return Manifest(spec, where, alias_sources), problems
+
+
+def _under(loc: Loc, unread: set[Loc]) -> bool:
+    """Whether ``loc`` is at or under a refused scalar: a lookup per level, never a scan."""
+    return any(loc[:depth] in unread for depth in range(len(loc) + 1))
 
 
 _HINTS = {

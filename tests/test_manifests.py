@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import reconciler.manifests
 from reconciler.cli import main
 from reconciler.errors import ManifestError
 from reconciler.importer import manifest_text
 from reconciler.live import FunctionTarget, LiveAlias, Route
-from reconciler.manifests import load_manifests
+from reconciler.manifests import MAX_PROBLEMS_PER_FILE, float_text, load_manifests
 from reconciler.sandbox import Sandbox
 from reconciler.spec import Routing, manifest_schema
 
@@ -87,6 +95,17 @@ def test_yml_files_and_nested_directories_are_found(tmp_path: Path) -> None:
     write(tmp_path / "team" / "deeper", GOOD.replace("function: f", "function: g"), "x.yaml")
     write(tmp_path, "not a manifest", "README.md")
     assert len(load_manifests([tmp_path]).manifests) == 2
+
+
+def test_manifest_extensions_match_in_any_case(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    (tmp_path / "d").mkdir()
+    write(tmp_path / "d", GOOD.replace("function: f", "function: g"), "b.YAML")
+    write(tmp_path / "d", GOOD.replace("function: f", "function: h"), "c.Yml")
+    write(tmp_path / "d", "not a manifest", "notes.YAML.txt")
+    loaded = load_manifests([tmp_path])
+    assert [Path(f).name for f in loaded.files] == ["a.yaml", "b.YAML", "c.Yml"]
+    assert [m.spec.name for m in loaded.manifests] == ["f", "g", "h"]
 
 
 def test_a_directory_without_manifests_is_an_error(tmp_path: Path) -> None:
@@ -366,8 +385,8 @@ MALFORMED: list[Case] = [
     *(
         in_one_file(f"version-{name}", GOOD.replace("version: 1", f"version: {text}"), 5, words)
         for name, text, words in [
-            ("octal-looking", "017", "write 17, or quote it"),
-            ("010", "010", "write 10, or quote it"),
+            ("octal-looking", "017", "write 17 if it is a number, or quote it"),
+            ("010", "010", "write 10 if it is a number, or quote it"),
             ("sexagesimal", "1:30", "write 90, or quote it"),
             ("hex", "0x1F", "write 31, or quote it"),
             ("octal-0o", "0o17", "write 15, or quote it"),
@@ -392,7 +411,7 @@ MALFORMED: list[Case] = [
         {"m.yaml": GOOD + "    routing: {version: 02, weight: 0.5}\n"},
         "m.yaml",
         6,
-        "write 2, or quote it",
+        "write 2 if it is a number, or quote it",
     ),
     *(
         in_one_file(
@@ -403,6 +422,15 @@ MALFORMED: list[Case] = [
             ("nan", ".nan", "between 0.0 and 1.0"),
             ("underscore", "0.0_5", "write 0.05, or quote it"),
             ("sexagesimal", "1:30.5", "write 90.5, or quote it"),
+            # Numbers to YAML 1.2, text to YAML 1.1 (an exponent needs a point and a sign).
+            ("exponent", "5e-2", "write 0.05, or quote it"),
+            ("exponent-1e-3", "1e-3", "write 0.001, or quote it"),
+            ("exponent-capital", "5E-1", "write 0.5, or quote it"),
+            ("exponent-unsigned", "1.0e3", "write 1000.0, or quote it"),
+            ("signed-point", "+.5", "write 0.5, or quote it"),
+            ("tiny", "1e-300", "write 1.0e-300, or quote it"),
+            ("smallest", "5e-324", "write 5.0e-324, or quote it"),
+            ("non-specific-tag", "! 0.5", "must be a number"),
             ("0x", "0x", "must be a number"),
             ("yes", "yes", "must be a number"),
         ]
@@ -414,7 +442,14 @@ MALFORMED: list[Case] = [
             2,
             "write true or false",
         )
-        for text in ("yes", "on", "y", "Off", "'true'", "!!bool yes")
+        for text in ("yes", "on", "y", "Off", "'true'", "!!bool yes", "! true", '! "false"')
+    ),
+    (
+        "account-leading-zero",
+        {"m.yaml": GOOD.replace("region", "account: 012345678901\nregion")},
+        "m.yaml",
+        2,
+        'quote it ("012345678901") if it is text or an identifier such as an account ID',
     ),
     (
         "account-arabic-indic-digits",
@@ -539,13 +574,16 @@ def test_there_are_at_least_25_distinct_malformed_cases() -> None:
 WEIGHTS = [
     ("0.05", 0.05),
     (".5", 0.5),
-    ("1e-3", 0.001),
-    ("5E-1", 0.5),
+    ("1.0e-3", 0.001),
+    ("5.0E-1", 0.5),
     ("1.0", 1.0),
     ("1.", 1.0),
     ("1", 1.0),
     ("0", 0.0),
-    ("+.25", 0.25),
+    ("+0.25", 0.25),
+    ("1.0e-300", 1e-300),
+    ("5.0e-324", 5e-324),
+    ("!!float 1e-3", 0.001),  # tagged: no reader guesses, both read 0.001
 ]
 TEXTS = [
     ("yes", "yes"),
@@ -690,3 +728,159 @@ def test_every_problem_of_a_document_in_one_run(tmp_path: Path) -> None:
         (6, 12, "1_0 is not a plain decimal number"),
         (6, 42, "0o7 is not a plain decimal number"),
     ]
+
+
+def test_line_breaks_only_some_readers_see_are_refused_where_an_editor_shows_them(
+    tmp_path: Path,
+) -> None:
+    # To libyaml (YAML 1.1) each of these three characters ends a line, so this file would set a
+    # description and prune: true; to an editor, GitHub's diff and YAML 1.2 they are in comments.
+    write(
+        tmp_path,
+        "function: f\r\nregion: eu-west-1\raliases:\n  - name: live\n"
+        "    version: 1  # comment\u2028    description: sneaky\n"
+        "# just a comment\x85prune: true\n"
+        "    # \u2029\n",
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    found = [(p.line, p.column, p.message) for p in excinfo.value.problems]
+    assert [(line, column) for line, column, _ in found] == [(5, 26), (6, 17), (7, 7)]
+    for (*_, message), name, escape in zip(
+        found,
+        ("U+2028 (line separator)", "U+0085 (next line)", "U+2029 (paragraph separator)"),
+        ("\\u2028", "\\u0085", "\\u2029"),
+        strict=True,
+    ):
+        assert message.startswith(f"{name} is a line break to some YAML readers and not to others")
+        assert f"write it as {escape} inside double quotes" in message
+
+
+def test_those_line_breaks_written_as_escapes_are_text(tmp_path: Path) -> None:
+    write(tmp_path, GOOD + '    description: "a\\u2028b\\x85c\\u2029d"\n')
+    assert load_manifests([tmp_path]).specs[0].aliases[0].description == "a\u2028b\x85c\u2029d"
+
+
+def test_the_non_specific_tag_makes_a_scalar_text(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "function: f\nprune: true\naliases:\n  - {name: live, version: 1, description: null}\n"
+        "---\nfunction: g\nkeep: []\naliases:\n  - name: ! live\n    version: ! 12\n"
+        "    description: ! null\n",
+    )
+    first, second = load_manifests([tmp_path]).specs
+    assert first.aliases[0].description is None
+    assert second.aliases[0].version == "12"
+    assert second.aliases[0].description == "null"
+
+
+# Plain scalars made of what numbers are made of; YAML 1.2's core schema, as its spec states it.
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_CORE_OTHER = re.compile(r"0o[0-7]+|0x[0-9a-fA-F]+")
+
+
+def _yaml_1_2(text: str) -> Any:
+    if _CORE_INT.fullmatch(text):
+        return int(text)
+    if _CORE_FLOAT.fullmatch(text):
+        return float(text)
+    if _CORE_OTHER.fullmatch(text):
+        return int(text, 0)
+    return text
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(text=st.text("0123456789+-._:eEoxb", min_size=1, max_size=8))
+def test_a_plain_scalar_yaml_1_1_and_1_2_read_differently_is_never_accepted(
+    tmp_path: Path, text: str
+) -> None:
+    try:
+        yaml_1_1 = yaml.safe_load(f"a: {text}\n")["a"]
+    except yaml.YAMLError:  # 1:, -: not a scalar at all
+        return
+    if isinstance(yaml_1_1, list | dict):
+        return
+    yaml_1_2 = _yaml_1_2(text)
+    path = write(tmp_path, GOOD + f"    description: {text}\n")
+    try:
+        description = load_manifests([path]).specs[0].aliases[0].description
+    except ManifestError as exc:
+        if [p.message for p in exc.problems] == ["'description' must be text; quote it"]:
+            assert type(yaml_1_1) is type(yaml_1_2)  # read as a number: the same one to both
+            assert yaml_1_1 == yaml_1_2
+        return  # refused: whatever the readers make of it
+    assert description == text  # read as text: so do both readers
+    assert (yaml_1_1, yaml_1_2) == (text, text)
+
+
+def _lines_run_in_manifests(call: Callable[[], Any]) -> int:
+    """How many lines of reconciler/manifests.py ``call`` runs: a count of work, not a timing."""
+    count = 0
+    filename = reconciler.manifests.__file__
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename == filename else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        call()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _refused_versions(tmp_path: Path, count: int) -> Path:
+    aliases = "".join(f"  - name: a{n}\n    version: 017\n" for n in range(count))
+    return write(tmp_path, f"function: f\naliases:\n{aliases}", f"refused-{count}.yaml")
+
+
+def _refused(path: Path) -> ManifestError:
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([path])
+    return excinfo.value
+
+
+def test_work_is_linear_in_the_number_of_refused_scalars(tmp_path: Path) -> None:
+    small, large = _refused_versions(tmp_path, 300), _refused_versions(tmp_path, 900)
+    lines_small = _lines_run_in_manifests(lambda: _refused(small))
+    lines_large = _lines_run_in_manifests(lambda: _refused(large))
+    assert len(_refused(large).problems) == 900
+    assert lines_large < 3.3 * lines_small  # three times the scalars: three times the work
+
+
+def test_a_file_reports_its_first_problems_and_how_many_more(tmp_path: Path) -> None:
+    problems = _refused(_refused_versions(tmp_path, MAX_PROBLEMS_PER_FILE + 500)).problems
+    assert len(problems) == MAX_PROBLEMS_PER_FILE + 1
+    shown, last = problems[:-1], problems[-1]
+    assert all("017 is not a plain decimal number" in p.message for p in shown)
+    assert [p.line for p in shown] == [4 + 2 * n for n in range(MAX_PROBLEMS_PER_FILE)]
+    assert last.message == "... and 500 more problems in this file, not shown"
+    assert (last.line, last.column) == (4 + 2 * MAX_PROBLEMS_PER_FILE, 14)
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (0.05, "0.05"),
+        (1e-05, "1.0e-05"),
+        (5e-324, "5.0e-324"),
+        (1e16, "1.0e+16"),
+        (1.5e-07, "1.5e-07"),
+    ],
+)
+def test_floats_are_written_as_both_yaml_versions_read_them(number: float, text: str) -> None:
+    assert float_text(number) == text
+    assert yaml.safe_load(text) == number  # YAML 1.1
+    assert _yaml_1_2(text) == number
