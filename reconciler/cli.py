@@ -392,7 +392,7 @@ def import_(
 ) -> int:
     """Write one manifest per function from its live aliases: adopt an existing estate."""
     from reconciler.contract import parse_function_name
-    from reconciler.importer import SCHEMA_FILE, manifest_text
+    from reconciler.importer import SCHEMA_FILE, UnwritableError, manifest_text
     from reconciler.live import FunctionTarget
     from reconciler.providers.aws_lambda import AwsLambdaProvider
     from reconciler.spec import manifest_schema
@@ -419,13 +419,14 @@ def import_(
         for ref in refs
     ]
     files = {t: out_dir / f"{t.name}.yaml" for t in targets}
-    existing = sorted(str(p) for p in files.values() if p.exists())
+    # A symlink, even a dangling one, is a file there: writing would follow it somewhere else.
+    existing = sorted(str(p) for p in files.values() if p.is_symlink() or p.exists())
     if existing and not force:
         raise InputError(
             f"these manifests exist already: {', '.join(existing)}. Nothing was written; "
             "pass --force to overwrite them"
         )
-    written, skipped, missing = [], [], []
+    written, skipped, missing, unwritable = [], [], [], []
     texts: dict[FunctionTarget, tuple[str, int]] = {}
     for target in targets:
         live = provider.read_function(target)
@@ -434,12 +435,20 @@ def import_(
         elif not live.aliases:
             skipped.append(target.address)
         else:
-            texts[target] = (manifest_text(target, live.aliases), len(live.aliases))
+            try:
+                texts[target] = (manifest_text(target, live.aliases), len(live.aliases))
+            except UnwritableError as exc:
+                unwritable.append(str(exc))
     if missing:
         raise InputError(f"functions not found: {', '.join(missing)}. Nothing was written.")
+    if unwritable:
+        raise InputError(
+            f"{'; '.join(unwritable)}. Nothing was written; change these descriptions live, "
+            "then import again"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     schema_file = out_dir / SCHEMA_FILE
-    if texts and not schema_file.exists():
+    if texts and not (schema_file.is_symlink() or schema_file.exists()):
         schema_file.write_text(json.dumps(manifest_schema(), indent=2) + "\n", encoding="utf-8")
     for target, (text, aliases) in texts.items():
         files[target].write_text(text, encoding="utf-8")
