@@ -580,7 +580,7 @@ def _problem(error: Any, document: _Document) -> Problem:
         message = hint.format(key=key, input=error.get("input"))
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
-        if key != "value":
+        if key != "value" and not message.startswith(f"{key} "):  # not "version: version must"
             message = f"{key}: {message}"
     source = document.source(loc)
     return Problem(source.path, source.line, source.column, message)

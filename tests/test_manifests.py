@@ -724,7 +724,7 @@ def test_every_problem_of_a_document_in_one_run(tmp_path: Path) -> None:
         (2, 1, "'prune'"),
         (4, 24, "017 is not a plain decimal number (YAML 1.1 reads a leading 0 as octal)"),
         (5, 46, "0x1F is not a plain decimal number"),
-        (5, 52, "weight"),
+        (5, 52, "weight must be a number between 0.0 and 1.0, not nan"),
         (6, 12, "1_0 is not a plain decimal number"),
         (6, 42, "0o7 is not a plain decimal number"),
     ]
