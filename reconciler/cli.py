@@ -54,6 +54,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: readable at 80 columns, and faster to start
 )
 sandbox_app = typer.Typer(help="The local Lambda control plane used by tests and demos.")
 app.add_typer(sandbox_app, name="sandbox")
@@ -214,7 +215,10 @@ def plan(
         Path | None, typer.Option(help="Save the plan as JSON, for `reconcile apply FILE`.")
     ] = None,
     detailed_exitcode: Annotated[
-        bool, typer.Option(help="Exit 2 when there are changes (0 when there are none).")
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 2 when there are changes (0 when there are none)."
+        ),
     ] = False,
     markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
     target: TargetOpt = None,
@@ -260,7 +264,10 @@ def apply(
         typer.Argument(help="Manifest files or directories, or one plan saved by `plan --out`."),
     ],
     auto_approve: Annotated[
-        bool, typer.Option(help="Apply without asking (needed when stdin is not a terminal).")
+        bool,
+        typer.Option(
+            "--auto-approve", help="Apply without asking (needed when stdin is not a terminal)."
+        ),
     ] = False,
     output: OutputOpt = Output.text,
     report: Annotated[
@@ -384,7 +391,7 @@ def import_(
     all_functions: Annotated[
         bool, typer.Option("--all", help="Import every function of the Region.")
     ] = False,
-    force: Annotated[bool, typer.Option(help="Overwrite manifests that exist.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite manifests that exist.")] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
@@ -592,7 +599,10 @@ def sandbox_serve(
     ] = 0,
     seed: Annotated[Path | None, typer.Option(help="Seed file (YAML) to start from.")] = None,
     aws_quotas: Annotated[
-        bool, typer.Option(help="Throttle as AWS does: 15 req/s shared, GetFunction 100/s.")
+        bool,
+        typer.Option(
+            "--aws-quotas", help="Throttle as AWS does: 15 req/s shared, GetFunction 100/s."
+        ),
     ] = False,
     latency_ms: Annotated[float, typer.Option(help="Latency added to every call.")] = 0.0,
     region: Annotated[str, typer.Option(help="Default Region of seeded functions.")] = "us-east-1",

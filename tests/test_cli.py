@@ -15,8 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
+import typer
 
-from reconciler.cli import main
+from reconciler.cli import app, main
 from reconciler.sandbox import Sandbox
 from tests.conftest import REGION, make_client
 
@@ -385,6 +386,39 @@ def test_messages_read_as_english(tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert "must be a published version number or $LATEST, not 1.5" in err
     assert "quote it" not in err
+
+
+COMMANDS = [
+    ["plan"],
+    ["apply"],
+    ["drift"],
+    ["import"],
+    ["show"],
+    ["permissions"],
+    ["groups"],
+    ["validate"],
+    ["schema"],
+    ["sandbox", "serve"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_at_80_columns_shows_every_option_whole(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    click_command = typer.main.get_command(app)
+    for name in command:
+        click_command = click_command.commands[name]  # type: ignore[attr-defined]
+    assert main([*command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    for param in click_command.params:
+        for option in param.opts:
+            if option.startswith("-"):
+                assert option in text, f"{option} is not shown whole"
+    assert "--no-" not in text  # flags are flags
 
 
 def test_console_script_and_module(tmp_path: Path) -> None:
