@@ -35,7 +35,7 @@ from reconciler.errors import (
 from reconciler.render import COMMENT_LIMIT
 
 if TYPE_CHECKING:
-    from reconciler.applier import ApplyReport
+    from reconciler.applier import ApplyReport, Result
     from reconciler.live import FunctionTarget, LiveFunction
     from reconciler.manifests import ManifestSet
     from reconciler.plan import Plan
@@ -327,10 +327,16 @@ def apply(
         _refuse_missing_functions(the_plan)
         if the_plan.has_changes and not auto_approve:
             _confirm()  # with nothing to change, apply makes no call: there is nothing to ask
+        streamed = output is Output.text  # each outcome as it lands, not all at the end
         with _stop_on_signals() as stopped:
-            outcome = apply_plan(the_plan, provider, should_stop=stopped.is_set)
+            outcome = apply_plan(
+                the_plan,
+                provider,
+                should_stop=stopped.is_set,
+                on_result=_print_outcome if streamed else lambda result: None,
+            )
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
-        Output.text: lambda r: render.apply_text(r, colour=_colour()),
+        Output.text: render.apply_tail,  # the outcomes were printed as they landed
         Output.markdown: render.apply_markdown,
         Output.json: render.apply_json,
     }
@@ -837,6 +843,14 @@ def _check_planned_from(
             f"{plan_file}: the manifests have changed since this plan was made; plan them again. "
             "Nothing was changed."
         )
+
+
+def _print_outcome(result: Result) -> None:
+    from reconciler.render import apply_line
+
+    line = apply_line(result, colour=_colour())
+    if line is not None:
+        print(line, flush=True)
 
 
 def _check_writable(path: Path, what: str) -> None:

@@ -166,14 +166,23 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
 
 
 def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
+    lines = [line for r in report.results if (line := apply_line(r, colour=colour)) is not None]
+    return "".join(f"{line}\n" for line in lines) + apply_tail(report)
+
+
+def apply_line(result: Result, *, colour: bool = False) -> str | None:
+    """One outcome as a line of text, as it lands; None for an alias left unchanged."""
+    if result.outcome is Outcome.UNCHANGED:
+        return None
+    line = f"{result.outcome.value:<8} {inert_text(result.change.address)}"
+    if result.message:
+        line += f": {inert_text(result.message)}"
+    return _paint(line, _OUTCOME_COLOURS.get(result.outcome, "0"), colour)
+
+
+def apply_tail(report: ApplyReport) -> str:
+    """What follows the outcomes: whether the apply was interrupted, and the counts."""
     lines = []
-    for result in report.results:
-        if result.outcome is Outcome.UNCHANGED:
-            continue
-        line = f"{result.outcome.value:<8} {inert_text(result.change.address)}"
-        if result.message:
-            line += f": {inert_text(result.message)}"
-        lines.append(_paint(line, _OUTCOME_COLOURS.get(result.outcome, "0"), colour))
     if report.interrupted:
         lines.append("Interrupted: the aliases marked skipped were not attempted; apply again.")
     lines.append(report.summary())

@@ -585,6 +585,32 @@ def test_target_on_a_saved_plan(
     )
 
 
+def test_apply_prints_each_outcome_as_it_lands(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.seed({"region": REGION, "functions": [{"name": "orders", "versions": 1}]})
+    names = [f"alias-{i:02d}" for i in range(8)]
+    (tmp_path / "orders.yaml").write_text(
+        "function: orders\nregion: eu-west-1\naliases:\n"
+        + "".join(f"  - {{name: {n}, version: 1}}\n" for n in names),
+        encoding="utf-8",
+    )
+    sandbox.set_latency(200)
+    args = [sys.executable, "-m", "reconciler", "apply", str(tmp_path), "--auto-approve"]
+    with subprocess.Popen(
+        [*args, "--endpoint-url", sandbox.url], stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        written = sandbox.stats()["calls"].get("CreateAlias", 0)
+        rest = process.stdout.read()
+    sandbox.set_latency(0)
+    assert first == "created  123456789012/eu-west-1/orders:alias-00\n"
+    assert written < len(names)  # the first line came while the rest were still being written
+    assert rest.endswith(
+        "Apply: 8 created, 0 updated, 0 deleted, 0 unchanged, 0 stale, 0 failed.\n"
+    )
+    assert rest.count("created  ") == len(names) - 1
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_apply_finishes_the_call_in_flight_reports_and_converges_on_rerun(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], signum: int
