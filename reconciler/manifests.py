@@ -226,9 +226,11 @@ def _load_text(
     manifests: list[Manifest] = []
     problems: list[Problem] = []
     exact = True
+    documents = 0
     try:
         for data, document, refused in _documents(path, text, track=track, plain=plain):
             problems.extend(refused)
+            documents += 1
             if data is None:
                 continue
             manifest, found = _validate(data, document)
@@ -242,6 +244,16 @@ def _load_text(
         problems.append(Problem(path, line, column, f"not valid YAML: {exc.problem or exc}"))
     except yaml.YAMLError as exc:
         problems.append(Problem(path, 1, 1, f"not valid YAML: {exc}"))
+    else:
+        if not documents:  # a truncated or emptied file must not pass in silence
+            problems.append(
+                Problem(
+                    path,
+                    0,
+                    0,
+                    "holds no manifest (empty, or only comments); write one or delete the file",
+                )
+            )
     return manifests, problems, exact
 
 
@@ -522,6 +534,14 @@ def _respell(value: str, decimal: str, why: str = "") -> str:
 
 def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Problem]]:
     where = document.source(())
+    if isinstance(data, dict) and "format_version" in data and "changes" in data:
+        return None, [
+            Problem(
+                *where,
+                "this is a plan saved by `reconcile plan --out`, not a manifest: show it with "
+                "`reconcile show FILE`, apply it with `reconcile apply FILE`",
+            )
+        ]
     if not isinstance(data, dict):
         return None, [
             Problem(

@@ -884,3 +884,26 @@ def test_floats_are_written_as_both_yaml_versions_read_them(number: float, text:
     assert float_text(number) == text
     assert yaml.safe_load(text) == number  # YAML 1.1
     assert _yaml_1_2(text) == number
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "---\n...\n"])
+def test_a_file_that_holds_no_manifest_is_not_passed_in_silence(tmp_path: Path, text: str) -> None:
+    (tmp_path / "empty.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    (problem,) = excinfo.value.problems
+    assert str(problem) == (
+        f"{tmp_path / 'empty.yaml'}: holds no manifest (empty, or only comments); "
+        "write one or delete the file"
+    )
+
+
+def test_a_saved_plan_given_as_a_manifest_is_named_for_what_it_is(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(
+        json.dumps({"format_version": "2.0", "digest": "sha256:0", "changes": []}), encoding="utf-8"
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([plan_file])
+    (problem,) = excinfo.value.problems
+    assert "this is a plan saved by `reconcile plan --out`, not a manifest" in problem.message
