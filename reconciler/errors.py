@@ -12,12 +12,13 @@ is not an error but an apply outcome (exit 3).
     │   │   └── PreflightError      a plan the service would refuse (a missing version...)
     │   ├── PlanFileError           a saved plan that cannot be read or is of an unknown version
     │   └── SeedError               a sandbox seed file that does not load
-    └── ProviderError               the cloud answered with an error, or did not answer
+    └── ProviderError               the cloud answered with an error, nonsense, or not at all
         ├── NotFoundError           404: function, version or alias does not exist
         ├── ConflictError           409: the alias exists already, or an operation is in progress
         ├── PreconditionFailedError 412: the RevisionId sent is not the alias's current one
         ├── InvalidRequestError     400: the service refused the parameters
         ├── AccessDeniedError       403: the credentials may not do this
+        ├── MalformedAnswerError    an answer the API does not define; a write may have landed
         └── TransientError          worth retrying later: throttling, 5xx, connection failures
             └── ThrottledError      429 after the client's own retries
 """
@@ -121,6 +122,13 @@ class InvalidRequestError(ProviderError):
 
 class AccessDeniedError(ProviderError):
     """403: the credentials in use may not make this call."""
+
+
+class MalformedAnswerError(ProviderError):
+    """The service (or whatever answers at the endpoint) answered, but not as the API defines.
+
+    Nothing of the answer is used. After a write, the write may have been made: read it back.
+    """
 
 
 class TransientError(ProviderError):

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import reprlib
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.contract import (
+    DESCRIPTION_MAX,
+    alias_name_problem,
+    routing_problem,
+    version_problem,
+)
+from reconciler.errors import MalformedAnswerError
 
 WEIGHT_TOLERANCE = 1e-9
 
@@ -97,20 +107,104 @@ class LiveAlias:
         return fields
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> LiveAlias:
-        """From a GetAlias / ListAliases entry; empty and absent routing are the same state."""
-        weights = (data.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        routing = None
-        if weights:
-            version, weight = next(iter(sorted(weights.items())))
-            routing = Route(str(version), float(weight))
+    def from_api(cls, data: object) -> LiveAlias:
+        """From a GetAlias / ListAliases entry; empty and absent routing are the same state.
+
+        Nothing the service would not have said is taken: ``MalformedAnswerError`` says what is
+        wrong with an entry that is not an alias as the API defines it."""
+        entry = _object(data, "an alias")
+        name = _text(entry, "Name", "an alias")
+        if problem := alias_name_problem(name):
+            raise MalformedAnswerError(f"an alias's Name breaks the service's rules: {problem}")
+        what = f"alias {name!r}"
+        version = _text(entry, "FunctionVersion", what)
+        if problem := version_problem(version):
+            raise MalformedAnswerError(f"{what}: {problem}")
+        description = _optional_text(entry, "Description", what) or ""
+        if len(description) > DESCRIPTION_MAX:
+            raise MalformedAnswerError(
+                f"{what}: Description is {len(description)} characters; "
+                f"the service keeps at most {DESCRIPTION_MAX}"
+            )
+        revision_id = _text(entry, "RevisionId", what)
+        if not revision_id:
+            raise MalformedAnswerError(f"{what}: RevisionId is empty")
         return cls(
-            name=data["Name"],
-            version=data["FunctionVersion"],
-            description=data.get("Description") or "",
-            routing=routing,
-            revision_id=data.get("RevisionId", ""),
+            name=name,
+            version=version,
+            description=description,
+            routing=_routing(entry.get("RoutingConfig"), version, what),
+            revision_id=revision_id,
         )
+
+
+def _routing(config: object, version: str, what: str) -> Route | None:
+    """The one weighted route of a RoutingConfig, or None; anything the service refuses is an
+    error, never a route dropped or a weight taken as it comes (NaN, infinity, 1.5)."""
+    if config is None:
+        return None
+    weights = _object(config, f"{what}: RoutingConfig").get("AdditionalVersionWeights")
+    if weights is None:
+        return None
+    checked: dict[str, float] = {}
+    for extra, weight in _object(weights, f"{what}: AdditionalVersionWeights").items():
+        if not isinstance(extra, str):
+            raise MalformedAnswerError(f"{what}: routing version {_shown(extra)} is not a string")
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise MalformedAnswerError(f"{what}: routing weight {_shown(weight)} is not a number")
+        if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
+            raise MalformedAnswerError(
+                f"{what}: routing weight {_shown(weight)} is not a number from 0 to 1"
+            )
+        checked[extra] = float(weight)
+    if not checked:
+        return None
+    (extra, weight), *_ = checked.items()
+    refused = routing_problem(version, checked)
+    problem = refused[1] if refused else version_problem(extra)
+    if problem:
+        raise MalformedAnswerError(f"{what} has routing the service refuses: {problem}")
+    return Route(extra, weight)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxdict = _REPR.maxlist = 3
+_REPR.maxlevel = 2
+
+
+def _shown(value: object) -> str:
+    """A value from an answer, short enough for one line of an error message."""
+    return _REPR.repr(value)
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedAnswerError(f"{what} is {_kind(value)} ({_shown(value)}), not an object")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, what: str) -> str:
+    text = _optional_text(data, key, what)
+    if text is None:
+        raise MalformedAnswerError(f"{what} has no {key}")
+    return text
+
+
+def _optional_text(data: dict[str, Any], key: str, what: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedAnswerError(
+            f"{what}: {key} is {_kind(value)} ({_shown(value)}), not a string"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +216,24 @@ class VersionInfo:
     dead_letter_target: str | None
 
     @classmethod
-    def from_api(cls, configuration: dict[str, Any]) -> VersionInfo:
-        """From GetFunction's ``Configuration``; its environment variables are never looked at."""
+    def from_api(cls, configuration: object) -> VersionInfo:
+        """From GetFunction's ``Configuration``; its environment variables are never looked at.
+
+        ``MalformedAnswerError`` when it is not a configuration as the API defines it."""
+        config = _object(configuration, "the Configuration")
+        version = _text(config, "Version", "the Configuration")
+        if problem := version_problem(version):
+            raise MalformedAnswerError(f"the Configuration: {problem}")
+        dead_letter = config.get("DeadLetterConfig")
+        target = None
+        if dead_letter is not None:
+            target = _optional_text(
+                _object(dead_letter, "the DeadLetterConfig"), "TargetArn", "the DeadLetterConfig"
+            )
         return cls(
-            version=str(configuration["Version"]),
-            role=str(configuration.get("Role", "")),
-            dead_letter_target=(configuration.get("DeadLetterConfig") or {}).get("TargetArn"),
+            version=version,
+            role=_text(config, "Role", f"the Configuration of version {version}"),
+            dead_letter_target=target,
         )
 
 

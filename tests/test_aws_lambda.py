@@ -18,6 +18,7 @@ from reconciler.errors import (
     TransientError,
 )
 from reconciler.live import DesiredAlias, FunctionTarget
+from reconciler.providers import aws_lambda
 from reconciler.providers.aws_lambda import AwsLambdaProvider
 from reconciler.sandbox import Sandbox
 from tests.conftest import ACCOUNT, REGION, make_provider
@@ -50,6 +51,27 @@ def test_region_from_aws_region_before_aws_default_region(monkeypatch: pytest.Mo
 def test_endpoint_from_aws_endpoint_url(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.url)
     assert AwsLambdaProvider(region=REGION).caller_account() == ACCOUNT
+
+
+def test_aliases_are_read_page_by_page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aws_lambda, "ALIAS_PAGE", 2)
+    names = [f"a{i}" for i in range(5)]
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {
+                    "name": "orders",
+                    "versions": 1,
+                    "aliases": [{"name": n, "version": 1} for n in names],
+                }
+            ],
+        }
+    )
+    sandbox.reset_stats()
+    live = make_provider(sandbox).read_function(T)
+    assert [a.name for a in live.aliases] == names
+    assert sandbox.stats()["calls"]["ListAliases"] == 3
 
 
 def test_missing_things_read_as_none_not_errors(provider: AwsLambdaProvider) -> None:
