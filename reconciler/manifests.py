@@ -13,6 +13,7 @@ before the file is parsed: what the loader reads is what a reviewer sees.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -124,9 +125,7 @@ def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if is_manifest_name(p.name) and p.is_file()
-            )
+            found.extend(_walk(path, problems))
         elif path.is_file():
             found.append(path)
         else:
@@ -136,6 +135,24 @@ def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem
         shown = ", ".join(str(p) for p in paths)
         problems.append(Problem(shown, 0, 0, "no *.yaml or *.yml manifest found here"))
     return unique, problems
+
+
+def _walk(top: Path, problems: list[Problem]) -> list[Path]:
+    """The manifest files under ``top``; a folder that cannot be read is a problem, not skipped
+    (its manifests would silently drop out of the plan)."""
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename or str(top)
+        problems.append(Problem(str(where), 0, 0, f"cannot read this folder: {error.strerror}"))
+
+    found: list[Path] = []
+    for folder, _, names in os.walk(top, onerror=unreadable):
+        found.extend(
+            path
+            for name in names
+            if is_manifest_name(name) and (path := Path(folder, name)).is_file()
+        )
+    return sorted(found)
 
 
 @without_cyclic_gc
@@ -242,6 +259,11 @@ def _load_text(
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problems.append(Problem(path, line, column, f"not valid YAML: {exc.problem or exc}"))
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: point at it
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        problems.append(Problem(path, line, column, f"not valid YAML: {exc.reason} (U+{code:04X})"))
     except yaml.YAMLError as exc:
         problems.append(Problem(path, 1, 1, f"not valid YAML: {exc}"))
     else:

@@ -52,9 +52,16 @@ def _name_text(value: Any) -> Any:
 
 def _weight_number(value: Any) -> Any:
     """Weights are numbers: 1 is 1.0, but "0.5", true and .nan are not weights."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"weight must be a number between 0.0 and 1.0, not {value!r}")
-    return float(value)
+    try:
+        weight = float(value)
+    except OverflowError:  # an integer past float's range
+        weight = math.inf
+    if not math.isfinite(weight):
+        shown = str(value) if len(str(value)) <= 20 else f"{str(value)[:20]}..."
+        raise ValueError(f"weight must be a number between 0.0 and 1.0, not {shown}")
+    return weight
 
 
 def _pattern(pattern: str, **schema: Any) -> WithJsonSchema:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -907,3 +908,56 @@ def test_a_saved_plan_given_as_a_manifest_is_named_for_what_it_is(tmp_path: Path
         load_manifests([plan_file])
     (problem,) = excinfo.value.problems
     assert "this is a plan saved by `reconcile plan --out`, not a manifest" in problem.message
+
+
+@pytest.mark.parametrize(("char", "column"), [("\x00", 46), ("\x07", 46), ("\x1b", 46)])
+def test_a_control_character_is_reported_where_it_is(
+    tmp_path: Path, char: str, column: int
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: fn\nregion: eu-west-1\naliases:\n"
+        f'  - {{name: live, version: 1, description: "ab{char}c"}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    (problem,) = excinfo.value.problems
+    assert (problem.line, problem.column) == (4, column)
+    assert problem.message.endswith(f"(U+{ord(char):04X})")
+
+
+@pytest.mark.parametrize("digits", [309, 400, 4000])
+def test_a_weight_past_the_range_of_numbers_is_an_error_not_a_crash(
+    tmp_path: Path, digits: int
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "function: fn\nregion: eu-west-1\naliases:\n"
+        f"  - {{name: live, version: 1, routing: {{version: 2, weight: {'9' * digits}}}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    (problem,) = excinfo.value.problems
+    assert (problem.line, problem.column) == (4, 52)
+    assert "weight must be a number between 0.0 and 1.0" in problem.message
+
+
+def test_a_folder_that_cannot_be_read_is_an_error_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ok.yaml").write_text("function: fn\nregion: eu-west-1\naliases: []\n")
+    locked = tmp_path / "team-b"
+    locked.mkdir()
+    (locked / "b.yaml").write_text("function: fn2\nregion: eu-west-1\naliases: []\n")
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:  # a folder root can read but this user cannot
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ManifestError) as excinfo:
+        load_manifests([tmp_path])
+    (problem,) = excinfo.value.problems
+    assert str(problem) == f"{locked}: cannot read this folder: Permission denied"
