@@ -135,7 +135,10 @@ def _create(change: Change, provider: AliasWriter) -> Result:
             # 409 also means "another operation is in progress": nobody made this alias.
             return Result(change, Outcome.FAILED, message=f"{exc}; the alias does not exist")
         return _settle(
-            change, current, Outcome.CREATED, "it was created by someone else since the plan"
+            change,
+            current,
+            Outcome.CREATED if exc.retried else None,
+            "it was created by someone else since the plan",
         )
     return Result(change, Outcome.CREATED, created.revision_id)
 
@@ -145,11 +148,11 @@ def _update(change: Change, provider: AliasWriter) -> Result:
     assert change.before is not None
     try:
         updated = provider.update_alias(change.target, change.after, change.before.revision_id)
-    except PreconditionFailedError:
+    except PreconditionFailedError as exc:
         return _settle(
             change,
             provider.get_alias(change.target, change.alias),
-            Outcome.UPDATED,
+            Outcome.UPDATED if exc.retried else None,
             "it was changed by someone else since the plan",
         )
     except NotFoundError:
@@ -167,18 +170,28 @@ def _delete(change: Change, provider: AliasWriter) -> Result:
     # read and the delete is not detected; that window is as small as one round trip.
     current = provider.get_alias(change.target, change.alias)
     if current is None:
-        return Result(change, Outcome.DELETED, message="it was already gone")
+        return Result(change, Outcome.UNCHANGED, message="already gone: nothing deleted")
     if current.revision_id != change.before.revision_id:
         return _stale(change, current, "it was changed by someone else since the plan")
     provider.delete_alias(change.target, change.alias)
     return Result(change, Outcome.DELETED)
 
 
-def _settle(change: Change, current: LiveAlias | None, done: Outcome, conflict: str) -> Result:
-    """After a 409 or 412, ``current`` read again: a retry may have met its own success. Done if
-    live is what we want."""
+def _settle(
+    change: Change, current: LiveAlias | None, done: Outcome | None, conflict: str
+) -> Result:
+    """After a 409 or 412, ``current`` read again. Live as planned is success: ``done`` when the
+    call was retried (its first attempt was made, and the retry met its success), else unchanged
+    (made before this apply: by an earlier one, or by hand)."""
     assert change.after is not None
     if current is not None and current.satisfies(change.after):
+        if done is None:
+            return Result(
+                change,
+                Outcome.UNCHANGED,
+                current.revision_id,
+                "already as planned: nothing written",
+            )
         return Result(change, done, current.revision_id, "already in the desired state")
     if current is None:
         return Result(

@@ -94,14 +94,21 @@ class SeedError(InputError):
 
 
 class ProviderError(ReconcilerError):
-    """The cloud refused a call or could not be reached."""
+    """The cloud refused a call or could not be reached.
+
+    ``retried``: the client sent the call more than once, so an earlier attempt may have been
+    made and this answer met its success (a 409 or 412 then is our own doing).
+    """
 
     retryable = False
 
-    def __init__(self, message: str, *, code: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, *, code: str = "", status: int = 0, retried: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retried = retried
 
 
 class NotFoundError(ProviderError):

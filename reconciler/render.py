@@ -171,13 +171,19 @@ def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
 
 
 def apply_line(result: Result, *, colour: bool = False) -> str | None:
-    """One outcome as a line of text, as it lands; None for an alias left unchanged."""
-    if result.outcome is Outcome.UNCHANGED:
+    """One outcome as a line of text, as it lands; None for an alias apply had nothing to do to."""
+    if not _worth_a_line(result):
         return None
     line = f"{result.outcome.value:<8} {inert_text(result.change.address)}"
     if result.message:
         line += f": {inert_text(result.message)}"
     return _paint(line, _OUTCOME_COLOURS.get(result.outcome, "0"), colour)
+
+
+def _worth_a_line(result: Result) -> bool:
+    """Every outcome but an alias that needed nothing (an attempted write that turned out needless
+    says so: "unchanged: already as planned")."""
+    return result.outcome is not Outcome.UNCHANGED or bool(result.message)
 
 
 def apply_tail(report: ApplyReport) -> str:
@@ -405,7 +411,7 @@ def _summary_table(plan: Plan, budget: int) -> list[str]:
 
 def apply_markdown(report: ApplyReport) -> str:
     lines = [f"### reconcile apply: {report.summary().removeprefix('Apply: ')}", ""]
-    shown = [r for r in report.results if r.outcome is not Outcome.UNCHANGED]
+    shown = [r for r in report.results if _worth_a_line(r)]
     if shown:
         lines += ["| outcome | alias | note |", "|---|---|---|"]
         lines += [

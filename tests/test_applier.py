@@ -97,14 +97,14 @@ def test_update_meeting_412_is_done_when_live_already_matches() -> None:
     memory = MemoryProvider()
     memory.add_function(T, DesiredAlias("live", "1"))
     the_plan = plan_for(memory, DesiredAlias("live", "2"))
-    memory.change(T, "live", version="2")  # someone (or a lost response) already did it
+    memory.change(T, "live", version="2")  # someone already did it: this apply wrote nothing
     (result,) = apply(the_plan, memory).results
-    assert result.outcome is Outcome.UPDATED
-    assert result.message == "already in the desired state"
+    assert result.outcome is Outcome.UNCHANGED
+    assert result.message == "already as planned: nothing written"
 
 
 @pytest.mark.parametrize(
-    ("hand_version", "outcome"), [("3", Outcome.CREATED), ("9", Outcome.STALE)]
+    ("hand_version", "outcome"), [("3", Outcome.UNCHANGED), ("9", Outcome.STALE)]
 )
 def test_create_meeting_409(hand_version: str, outcome: Outcome) -> None:
     memory = MemoryProvider([T])
@@ -122,7 +122,7 @@ def test_delete_rereads_and_refuses_a_moved_revision() -> None:
     memory.change(T, "old", description="someone cares about this")
     memory.delete_alias(T, "gone")
     results = {r.change.alias: r.outcome for r in apply(the_plan, memory).results}
-    assert results == {"old": Outcome.STALE, "gone": Outcome.DELETED}
+    assert results == {"old": Outcome.STALE, "gone": Outcome.UNCHANGED}
     assert "old" in memory.aliases[T]
 
 

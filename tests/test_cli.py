@@ -158,6 +158,25 @@ def test_saved_plan_applies_exactly_that_plan(
     )
 
 
+def test_the_same_saved_plan_applied_twice_says_the_second_time_changed_nothing(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (estate / "orders.yaml").write_text(
+        MANIFEST.replace("region: eu-west-1\n", "region: eu-west-1\nprune: true\n"),
+        encoding="utf-8",
+    )
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
+    assert code == 0
+    assert out.endswith("Apply: 1 created, 1 updated, 1 deleted, 0 unchanged, 0 stale, 0 failed.\n")
+    code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
+    assert code == 0
+    assert out.endswith("Apply: 0 created, 0 updated, 0 deleted, 3 unchanged, 0 stale, 0 failed.\n")
+    assert "unchanged 123456789012/eu-west-1/orders:beta: already as planned" in out
+    assert "unchanged 123456789012/eu-west-1/orders:hand-made: already gone" in out
+
+
 def test_apply_refuses_without_confirmation_when_stdin_is_not_a_terminal(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

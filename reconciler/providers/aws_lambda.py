@@ -98,12 +98,18 @@ def provider_error(exc: Exception, doing: str) -> ProviderError:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        metadata = exc.response.get("ResponseMetadata", {})
+        status = int(metadata.get("HTTPStatusCode", 0) or 0)
         cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
         if cls is None:
             cls = TransientError if status >= 500 else ProviderError
         message = _clip(str(error.get("Message") or exc))
-        return cls(f"{doing}: {_clip(code, 100) or status}: {message}", code=code, status=status)
+        return cls(
+            f"{doing}: {_clip(code, 100) or status}: {message}",
+            code=code,
+            status=status,
+            retried=bool(metadata.get("RetryAttempts")),
+        )
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return AccessDeniedError(
             f"{doing}: no AWS credentials found; set AWS_PROFILE or run in an environment with "
