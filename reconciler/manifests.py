@@ -12,6 +12,7 @@ before the file is parsed: what the loader reads is what a reviewer sees.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reconciler import contract
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
-from reconciler.spec import FunctionSpec
+from reconciler.spec import AliasSpec, FunctionSpec, Routing
 
 try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -614,12 +615,23 @@ _HINTS = {
 }
 
 
+def _keys_at(loc: Loc) -> list[str]:
+    """The keys a manifest allows in the mapping at ``loc``."""
+    model: type[BaseModel] = FunctionSpec
+    if loc[:1] == ("aliases",) and len(loc) >= 2:
+        model = Routing if loc[2:3] == ("routing",) else AliasSpec
+    return list(model.model_fields)
+
+
 def _problem(error: Any, document: _Document) -> Problem:
     loc: Loc = tuple(error["loc"])
     key = next((part for part in reversed(loc) if isinstance(part, str)), "value")
     hint = _HINTS.get(error["type"])
     if hint is not None:
         message = hint.format(key=key, input=error.get("input"))
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(key), _keys_at(loc[:-1]), n=1, cutoff=0.6)
+            message += f" (did you mean {close[0]!r}?)" if close else ""
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
         if key != "value" and not message.startswith(f"{key} "):  # not "version: version must"
