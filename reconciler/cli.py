@@ -942,7 +942,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProblemsError as exc:
         for problem in exc.problems:
             _err_inert(str(problem))
-        count, files = len(exc.problems), len({p.path for p in exc.problems})
+        count = sum(p.stands_for for p in exc.problems)
+        files = len({p.path for p in exc.problems})
         problems = f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}"
         _err(f"{problems}; {exc.consequence}.")
         return EXIT_ERROR

@@ -26,7 +26,7 @@ is not an error but an apply outcome (exit 3).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ReconcilerError(Exception):
@@ -47,12 +47,13 @@ class InputError(ReconcilerError):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in one file, at one place."""
+    """One thing wrong in one file, at one place (``stands_for`` more when it sums up the rest)."""
 
     path: str
     line: int
     column: int
     message: str
+    stands_for: int = field(default=1, compare=False)
 
     def __str__(self) -> str:
         if self.line == 0:  # the file as a whole: no line to point at

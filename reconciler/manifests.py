@@ -233,6 +233,7 @@ def _capped(path: str, problems: list[Problem]) -> list[Problem]:
             rest[0].line,
             rest[0].column,
             f"... and {len(rest)} more problems in this file, not shown",
+            stands_for=len(rest),
         ),
     ]
 

@@ -869,6 +869,16 @@ def test_a_file_reports_its_first_problems_and_how_many_more(tmp_path: Path) -> 
     assert [p.line for p in shown] == [4 + 2 * n for n in range(MAX_PROBLEMS_PER_FILE)]
     assert last.message == "... and 500 more problems in this file, not shown"
     assert (last.line, last.column) == (4 + 2 * MAX_PROBLEMS_PER_FILE, 14)
+    assert sum(p.stands_for for p in problems) == MAX_PROBLEMS_PER_FILE + 500
+
+
+def test_the_count_of_problems_counts_those_not_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(_refused_versions(tmp_path, MAX_PROBLEMS_PER_FILE + 5))]) == 1
+    assert capsys.readouterr().err.endswith(
+        f"{MAX_PROBLEMS_PER_FILE + 5} problems in 1 file; nothing was sent to AWS.\n"
+    )
 
 
 @pytest.mark.parametrize(
