@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
@@ -63,27 +65,47 @@ def apply(
     plan: Plan,
     provider: AliasWriter,
     *,
+    workers: int = 1,
     should_stop: Callable[[], bool] = lambda: False,
     on_result: Callable[[Result], None] = lambda result: None,
 ) -> ApplyReport:
     """Make each change of ``plan``, guarded by the RevisionId it was planned against.
+
+    Up to ``workers`` changes are made at once (the provider paces its calls to its budget): a
+    plan holds at most one change per alias, so no two writes touch one alias. Once
+    ``should_stop`` says so, changes not yet started are skipped and those in flight finish.
+    ``on_result`` hears each outcome as it lands; the report keeps the plan's order.
 
     A plan that holds anything apply must not make (see ``plan_problems``) is refused whole,
     before any write."""
     problems = plan_problems(plan)
     if problems:
         raise InputError("the plan cannot be applied; nothing was changed:", details=problems)
-    results: list[Result] = []
-    interrupted = False
-    for change in plan.changes:
-        if change.action is not Action.NOOP and (interrupted or should_stop()):
-            interrupted = True
+    stopped = threading.Event()
+    lock = threading.Lock()  # on_result hears one outcome at a time
+
+    def make(change: Change) -> Result:
+        if change.action is not Action.NOOP and (stopped.is_set() or should_stop()):
+            stopped.set()
             result = Result(change, Outcome.SKIPPED, message="not attempted: interrupted")
         else:
             result = _apply_one(change, provider)
-        results.append(result)
-        on_result(result)
-    return ApplyReport(tuple(results), interrupted)
+        with lock:
+            on_result(result)
+        return result
+
+    if workers <= 1:
+        return ApplyReport(tuple(make(change) for change in plan.changes), stopped.is_set())
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="writer")
+    try:
+        futures = [pool.submit(make, change) for change in plan.changes]
+        results = tuple(future.result() for future in futures)  # in the plan's order
+    except BaseException:  # a second Ctrl-C: start nothing more, let the calls in flight end
+        stopped.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return ApplyReport(results, stopped.is_set())
 
 
 def _apply_one(change: Change, provider: AliasWriter) -> Result:

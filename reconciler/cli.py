@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PROGRESS_THRESHOLD = 25  # functions; fewer are read too quickly for a progress bar to help
-READERS_PER_REGION = 8  # enough to keep 15 requests/s flowing at half a second of latency
-MAX_READERS = 32
+CALLS_PER_REGION = 8  # in flight at once: keep 15 requests/s flowing at half a second of latency
+MAX_CALLS = 32
 SANDBOX_VERSIONS_MAX = 1_000  # per function: each is published through moto, a few ms apiece
 
 app = typer.Typer(
@@ -332,6 +332,7 @@ def apply(
             outcome = apply_plan(
                 the_plan,
                 provider,
+                workers=_concurrency([c.target for c in the_plan.actions]),
                 should_stop=stopped.is_set,
                 on_result=_print_outcome if streamed else lambda result: None,
             )
@@ -771,8 +772,7 @@ def _read_live(
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     targets = [d.target for d in desired]
-    groups = {(t.account, t.region) for t in targets}
-    workers = max(1, min(MAX_READERS, READERS_PER_REGION * len(groups), len(targets)))
+    workers = _concurrency(targets)
     live: dict[FunctionTarget, LiveFunction] = {}
     with (
         ThreadPoolExecutor(workers, thread_name_prefix="reader") as pool,
@@ -789,6 +789,13 @@ def _read_live(
                 future.cancel()
             raise
     return live
+
+
+def _concurrency(targets: Sequence[FunctionTarget]) -> int:
+    """How many calls to have in flight for these functions: a few per account and Region (each
+    has its own budget, which the provider's bucket keeps to), never more than there is work."""
+    groups = {(t.account, t.region) for t in targets}
+    return max(1, min(MAX_CALLS, CALLS_PER_REGION * len(groups), len(targets)))
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Unit tests use the in-memory provider; the tests at the end talk to the sandbox 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -311,3 +312,68 @@ def test_sandbox_a_conflict_on_creating_an_alias_that_does_not_exist_is_a_failur
     assert results["beta"].outcome is Outcome.FAILED
     assert "409" in results["beta"].message or "Conflict" in results["beta"].message
     assert "someone else" not in results["beta"].message
+
+
+# -- concurrent writes ---------------------------------------------------------------------------
+
+
+class CountingProvider(AwsLambdaProvider):
+    """The real provider, counting how many of its writes are in flight at once."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return super().create_alias(target, desired)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_sandbox_writes_run_concurrently_and_the_report_keeps_plan_order(
+    sandbox: Sandbox, aws: AwsLambdaProvider
+) -> None:
+    names = [f"alias-{i:02d}" for i in range(12)]
+    counting = CountingProvider(
+        region=REGION,
+        endpoint_url=sandbox.url,
+        credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        rate=1000,
+    )
+    the_plan = plan_for(counting, *(DesiredAlias(n, "2") for n in names), DesiredAlias("live", "3"))
+    sandbox.set_latency(100)  # so that calls last long enough to overlap
+    landed: list[str] = []
+    report = apply(the_plan, counting, workers=6, on_result=lambda r: landed.append(r.change.alias))
+    sandbox.set_latency(0)
+    assert [r.change.alias for r in report.results] == [*names, "live"]  # plan order
+    assert {r.outcome for r in report.results} == {Outcome.CREATED, Outcome.UPDATED}
+    assert sorted(landed) == sorted([*names, "live"])
+    assert sandbox.stats()["calls"]["CreateAlias"] == len(names)
+    assert 2 <= counting.most_in_flight <= 6
+
+
+def test_stopping_concurrent_writes_finishes_those_in_flight_and_skips_the_rest() -> None:
+    memory = MemoryProvider([T])
+    names = [f"alias-{i:02d}" for i in range(40)]
+    the_plan = plan_for(memory, *(DesiredAlias(n, "1") for n in names))
+    done: list[str] = []
+    report = apply(
+        the_plan,
+        memory,
+        workers=4,
+        should_stop=lambda: len(done) >= 5,
+        on_result=lambda r: done.append(r.change.alias),
+    )
+    assert report.interrupted
+    outcomes = [r.outcome for r in report.results]
+    created = outcomes.count(Outcome.CREATED)
+    assert 5 <= created < len(names)
+    assert outcomes.count(Outcome.SKIPPED) == len(names) - created
+    assert len(memory.aliases[T]) == created  # every write that started finished and is reported
