@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import threading
 import uuid
 from collections.abc import Mapping
@@ -53,6 +54,27 @@ def _provisioned_body(executions: int) -> dict[str, Any]:
         "Status": "READY",
         "LastModified": "2026-01-01T00:00:00.000+0000",
     }
+
+
+# Qualifier's pattern and length in the API (1 to 128): $LATEST, a version or an alias name.
+QUALIFIER_RE = re.compile(r"[a-zA-Z0-9$_-]{1,128}", re.ASCII)
+_COUNT_RE = re.compile(r"[0-9]{1,9}", re.ASCII)  # a count as a query string carries it
+
+
+def ascii_count(raw: str) -> int | None:
+    """The number ``raw`` spells in ASCII digits (nine at most), else None: int() alone would
+    take Arabic-Indic "10" (U+0661 U+0660) for 10 and spend seconds on a 5000-digit string."""
+    return int(raw) if _COUNT_RE.fullmatch(raw) else None
+
+
+def qualifier_problem(qualifier: str) -> ApiError | None:
+    """The service's ValidationException for a qualifier outside its pattern, or None."""
+    if QUALIFIER_RE.fullmatch(qualifier):
+        return None
+    return _validation(
+        f"Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)"
+    )
 
 
 def _validation(message: str) -> ApiError:
@@ -240,12 +262,15 @@ class AliasService:
 
     def _qualifier(self, key: _FunctionKey, arn: str, qualifier: str | None) -> None:
         """An alias or a published version of the function; $LATEST cannot take a config."""
+        if qualifier and (problem := qualifier_problem(qualifier)):
+            raise problem
         if not qualifier or qualifier == contract.LATEST:
             raise _invalid("Provisioned concurrency needs an alias or a published version")
         if qualifier in self._aliases.get(key, {}):
             return
         account, region, function = key
-        if not qualifier.isdigit() or not self._functions.version_config(
+        published = contract.PUBLISHED_VERSION_RE.fullmatch(qualifier) is not None
+        if not published or not self._functions.version_config(
             account, region, function, qualifier
         ):
             raise _not_found(f"Function not found: {arn}:{qualifier}")
@@ -290,7 +315,7 @@ class AliasService:
         self._alias_name(name)
         record = self._aliases.get(key, {}).get(name)
         if record is None:
-            raise _not_found(f"Alias not found: {arn}:{name}")
+            raise _not_found(f"Cannot find alias arn: {arn}:{name}")
         return record
 
     def _check_targets(
@@ -326,7 +351,7 @@ class AliasService:
         if problem is not None:
             raise _validation(
                 f"Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy "
-                f"regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+) ({problem})"
+                "regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"
             )
         return name
 
@@ -371,12 +396,13 @@ class AliasService:
     def _max_items(raw: str | None) -> int:
         if raw is None:
             return 50
-        if not raw.isdigit() or not 1 <= int(raw) <= contract.LIST_MAX_ITEMS:
+        count = ascii_count(raw)
+        if count is None or not 1 <= count <= contract.LIST_MAX_ITEMS:
             raise _validation(
                 f"Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must have "
                 f"value between 1 and {contract.LIST_MAX_ITEMS}"
             )
-        return int(raw)
+        return count
 
     @staticmethod
     def _encode_marker(name: str) -> str:

@@ -14,6 +14,7 @@ import socket
 import struct
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from reconciler import contract
-from reconciler.sandbox.aliases import AliasService, ApiError, Scope, VersionConfig
+from reconciler.sandbox.aliases import AliasService, ApiError, Scope, VersionConfig, ascii_count
 from reconciler.sandbox.realism import (
     FaultKind,
     FaultRule,
@@ -327,17 +328,15 @@ class SandboxApp:
                 return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
             if call.operation.endswith("ProvisionedConcurrencyConfig"):
                 return self._provisioned(call)
+            window = _versions_window(call) if call.operation == "ListVersionsByFunction" else None
         except ApiError as error:
             return error_reply(error)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account  # moto serves the sandbox's one account
         reply = run(self.moto, environ)
         if call.operation == "DeleteFunction" and reply.status < 300:
             self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
-        if call.operation == "ListVersionsByFunction" and reply.status == 200:
-            try:
-                return _versions_page(call, reply)
-            except ApiError as error:
-                return error_reply(error)
+        if window is not None and reply.status == 200:
+            return _versions_page(window, reply)
         return self.functions.observe(call, reply)
 
     def _provisioned(self, call: Call) -> Reply:
@@ -384,6 +383,10 @@ class SandboxApp:
         reason = _REASONS.get(reply.status, "")
         headers = [(k, v) for k, v in reply.headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(reply.body))))
+        # "Every answer carries an x-amzn-RequestId header": moto's own answers have one; the
+        # layer's (alias API, throttles, faults, admin) get theirs here.
+        if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
+            headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
         start_response(f"{reply.status} {reason}".rstrip(), headers)
         return [reply.body]
 
@@ -391,18 +394,27 @@ class SandboxApp:
 VERSIONS_PAGE_MAX = 50  # ListVersionsByFunction's own page limit, whatever MaxItems asks
 
 
-def _versions_page(call: Call, reply: Reply) -> Reply:
-    """One page of moto's (unpaginated) version list, as the service pages it."""
+def _versions_window(call: Call) -> tuple[int, int]:
+    """Where a ListVersionsByFunction page starts and how long it is, checked before moto."""
     raw = call.query.get("MaxItems", str(VERSIONS_PAGE_MAX))
-    if not raw.isdigit() or not 1 <= int(raw) <= contract.LIST_MAX_ITEMS:
+    count = ascii_count(raw)
+    if count is None or not 1 <= count <= contract.LIST_MAX_ITEMS:
         raise ApiError(
-            400, contract.VALIDATION, f"1 validation error detected: Value '{raw}' at 'maxItems'"
+            400,
+            contract.VALIDATION,
+            f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy "
+            f"constraint: Member must have value between 1 and {contract.LIST_MAX_ITEMS}",
         )
-    size = min(int(raw), VERSIONS_PAGE_MAX)
     marker = call.query.get("Marker", "")
-    start = int(marker) if marker.isdigit() else 0
-    if marker and not marker.isdigit():
+    start = ascii_count(marker) if marker else 0
+    if start is None:
         raise ApiError(400, contract.INVALID_PARAMETER, f"Invalid marker: {marker}")
+    return start, min(count, VERSIONS_PAGE_MAX)
+
+
+def _versions_page(window: tuple[int, int], reply: Reply) -> Reply:
+    """One page of moto's (unpaginated) version list, as the service pages it."""
+    start, size = window
     body = json.loads(reply.body)
     versions = body.get("Versions", [])
     page: dict[str, Any] = {"Versions": versions[start : start + size]}
