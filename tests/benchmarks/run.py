@@ -6,7 +6,9 @@
 - network: one plan of an estate against the sandbox with AWS's quotas and a realistic latency
   (100 ms, as from a GitHub-hosted runner; --latency-ms to change it) switched on, for the
   reconciler and for the ways people do it without it. The floor is one ListAliases per function
-  at the budget: functions / rate seconds.
+  at the budget: functions / rate seconds. Under `apply`: one apply that moves every function's
+  alias, each write guarded by its RevisionId, against a careful script's GetAlias + UpdateAlias;
+  the floor is 2 calls per function at the budget.
 - cpu: load + validate + plan of a large estate against an in-memory live snapshot, and the same
   done naively (pure-Python YAML loader, deepdiff on every alias). Each runs in its own process, so
   its peak memory is its own.
@@ -145,6 +147,137 @@ def network(scale: Scale) -> dict[str, Any]:
             "parallelism 10, default retries"
         )
         return results
+
+
+def apply_network(scale: Scale) -> dict[str, Any]:
+    """One apply that moves every function's `live` alias from version 1 to 2, each write guarded
+    by the alias's RevisionId, as the reconciler does and as a careful script would (GetAlias,
+    then UpdateAlias with its RevisionId): 2 calls per function, so the floor is 2F / rate."""
+    from reconciler.sandbox import Sandbox
+
+    rate = 15.0 * scale.rate_factor
+    names = [f"service-{i:04d}" for i in range(scale.functions)]
+    seed = {
+        "region": REGION,
+        "functions": [
+            {"name": n, "versions": 2, "aliases": [{"name": "live", "version": 1}]} for n in names
+        ],
+    }
+    with Sandbox(region=REGION) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        manifests = Path(tmp)
+        for name in names:
+            (manifests / f"{name}.yaml").write_text(
+                f"function: {name}\nregion: {REGION}\naliases:\n  - {{name: live, version: 2}}\n",
+                encoding="utf-8",
+            )
+        env = {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": sandbox.url,
+        }
+        os.environ.update(env)
+        peers: dict[str, Callable[[], int]] = {
+            "reconciler": lambda: _reconciler_apply(manifests, rate),
+            "naive_boto3": lambda: _naive_boto3_apply(names),
+            "awscli_loop": lambda: _awscli_apply(names, env),
+        }
+        results: dict[str, Any] = {
+            "functions": scale.functions,
+            "rate": rate,
+            "latency_ms": scale.latency_ms,
+            "floor_s": round(2 * scale.functions / rate, 3),
+        }
+        for name, run in peers.items():
+            if name == "awscli_loop" and not _has_awscli():
+                results[name] = {"skipped": "awscli is not installed: pip install -e '.[bench]'"}
+                continue
+            sandbox.reset()
+            sandbox.seed(seed)
+            sandbox.set_quotas({"GetFunction": 100.0 * scale.rate_factor, "*": rate})
+            sandbox.set_latency(scale.latency_ms)
+            time.sleep(1.0)  # the server's buckets full, as for every peer
+            sandbox.reset_stats()
+            started = time.perf_counter()
+            failed = run()
+            seconds = time.perf_counter() - started
+            stats = sandbox.stats()
+            lambda_calls = {
+                op: n
+                for op, n in stats["calls"].items()
+                if ":" not in op and op != "GetFunction"  # pre-flight: a budget of its own
+            }
+            results[name] = {
+                "seconds": round(seconds, 3),
+                "calls": sum(lambda_calls.values()),
+                "throttled": sum(stats["throttled"].values()),
+                "failed": failed,
+            }
+        return results
+
+
+def _reconciler_apply(manifests: Path, rate: float) -> int:
+    from reconciler.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["apply", str(manifests), "--rate", str(rate), "--auto-approve"])
+    return 0 if code == 0 else 1
+
+
+def _naive_boto3_apply(names: list[str]) -> int:
+    client, failed = _client(), 0
+    for name in names:
+        try:
+            revision = client.get_alias(FunctionName=name, Name="live")["RevisionId"]
+            client.update_alias(
+                FunctionName=name, Name="live", FunctionVersion="2", RevisionId=revision
+            )
+        except Exception:
+            failed += 1
+    return failed
+
+
+def _awscli_apply(names: list[str], env: dict[str, str]) -> int:
+    failed = 0
+    aws = [sys.executable, "-m", "awscli", "lambda"]
+    for name in names:
+        got = subprocess.run(
+            [
+                *aws,
+                "get-alias",
+                "--function-name",
+                name,
+                "--name",
+                "live",
+                "--query",
+                "RevisionId",
+                "--output",
+                "text",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+        put = subprocess.run(
+            [
+                *aws,
+                "update-alias",
+                "--function-name",
+                name,
+                "--name",
+                "live",
+                "--function-version",
+                "2",
+                "--revision-id",
+                got.stdout.strip(),
+            ],
+            capture_output=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+        failed += got.returncode != 0 or put.returncode != 0
+    return failed
 
 
 def _reconciler_plan(manifests: Path, rate: float) -> int:
@@ -355,6 +488,20 @@ def table(results: dict[str, Any]) -> str:
             f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / net['floor_s']:>8.2f} "
             f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
         )
+    applied = net["apply"]
+    lines += [
+        f"apply: {applied['functions']} functions, one guarded update each, floor "
+        f"{applied['floor_s']} s",
+    ]
+    for name in ("reconciler", "naive_boto3", "awscli_loop"):
+        row = applied[name]
+        if "skipped" in row:
+            lines.append(f"  {name:<18} skipped: {row['skipped']}")
+            continue
+        lines.append(
+            f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / applied['floor_s']:>8.2f} "
+            f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
+        )
     lines += [
         f"cpu: {cpu_['aliases']} aliases in {cpu_['functions']} functions, "
         f"{cpu_['changes']} to change",
@@ -389,7 +536,7 @@ def main() -> int:
         write_estate(estate, scale.cpu_functions)
         results = {
             "scale": "quick" if args.quick else "full",
-            "network": network(scale),
+            "network": {**network(scale), "apply": apply_network(scale)},
             "cpu": cpu(scale, estate),
             "startup": startup(estate),
         }
