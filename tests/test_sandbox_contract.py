@@ -285,14 +285,14 @@ def test_update_with_a_stale_revision_is_412_and_changes_nothing(lam: Any) -> No
 
 
 def test_alias_writes_do_not_change_the_function_or_its_versions(lam: Any) -> None:
-    # moto keeps no function RevisionId, so the whole configuration stands in for it.
-    def revisions() -> list[dict[str, Any]]:
+    def revisions() -> list[dict[str, Any]]:  # RevisionId and the rest of the configuration
         configs = [
             lam.get_function_configuration(FunctionName=FN, Qualifier=q) for q in ("$LATEST", "1")
         ]
         return [{k: v for k, v in c.items() if k != "ResponseMetadata"} for c in configs]
 
     before = revisions()
+    assert all(config["RevisionId"] for config in before)
     lam.create_alias(FunctionName=FN, Name="live", FunctionVersion="1")
     lam.update_alias(FunctionName=FN, Name="live", FunctionVersion="2")
     assert revisions() == before

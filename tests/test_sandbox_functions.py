@@ -3,6 +3,8 @@ sandbox, through boto3 over HTTP (and the aws CLI where it is installed)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -127,3 +129,138 @@ def test_an_invalid_alias_name_gets_the_services_words_only(lam: Any) -> None:
         "1 validation error detected: Value '2024' at 'name' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"
     )
+
+
+# -- RevisionIds of functions and versions -------------------------------------------------------
+
+
+def zip_code(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", f"def handler(event, context):\n    return {text!r}\n")
+    return buffer.getvalue()
+
+
+def config(lam: Any, qualifier: str = "$LATEST") -> dict[str, Any]:
+    got = lam.get_function_configuration(FunctionName=FN, Qualifier=qualifier)
+    return {k: v for k, v in got.items() if k != "ResponseMetadata"}
+
+
+def version_numbers(lam: Any) -> list[str]:
+    pages = lam.get_paginator("list_versions_by_function").paginate(FunctionName=FN)
+    return [v["Version"] for page in pages for v in page["Versions"]]
+
+
+def test_functions_and_versions_carry_a_revision_id_in_every_answer(lam: Any) -> None:
+    latest = config(lam)["RevisionId"]
+    assert latest
+    assert lam.get_function(FunctionName=FN)["Configuration"]["RevisionId"] == latest
+    versions = lam.list_versions_by_function(FunctionName=FN)["Versions"]
+    assert versions[0]["RevisionId"] == latest
+    assert len({v["RevisionId"] for v in versions}) == 4
+    assert config(lam, "2")["RevisionId"] == versions[2]["RevisionId"]
+    listed = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == FN]
+    assert listed[0]["RevisionId"] == latest
+
+
+def test_latest_revision_rotates_on_every_code_and_configuration_update_and_publish(
+    lam: Any,
+) -> None:
+    seen = [config(lam)["RevisionId"]]
+    same = config(lam)["Description"]
+    updated = lam.update_function_configuration(FunctionName=FN, Description=same)
+    seen.append(updated["RevisionId"])  # a redundant update rotates it too
+    assert config(lam)["RevisionId"] == seen[-1]
+    seen.append(lam.update_function_code(FunctionName=FN, ZipFile=zip_code("new"))["RevisionId"])
+    published = lam.publish_version(FunctionName=FN)
+    seen.append(config(lam)["RevisionId"])
+    assert published["Version"] == "4"
+    assert len(set(seen)) == 4, seen
+
+
+def test_a_published_version_never_changes(lam: Any) -> None:
+    before = config(lam, "1")
+    lam.update_function_configuration(FunctionName=FN, Description="changed", Timeout=9)
+    lam.update_function_code(FunctionName=FN, ZipFile=zip_code("other"))
+    lam.publish_version(FunctionName=FN)
+    assert config(lam, "1") == before
+
+
+def test_alias_writes_change_neither_the_function_nor_its_versions(lam: Any) -> None:
+    def revisions() -> list[str]:
+        return [config(lam, q)["RevisionId"] for q in ("$LATEST", "1", "2", "3")]
+
+    before = revisions()
+    lam.create_alias(FunctionName=FN, Name="beta", FunctionVersion="1")
+    lam.update_alias(FunctionName=FN, Name="beta", FunctionVersion="3")
+    lam.update_alias(
+        FunctionName=FN, Name="live", RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}}
+    )
+    lam.delete_alias(FunctionName=FN, Name="beta")
+    assert revisions() == before
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda lam, rev: lam.publish_version(FunctionName=FN, RevisionId=rev),
+        lambda lam, rev: lam.update_function_code(
+            FunctionName=FN, ZipFile=zip_code("x"), RevisionId=rev
+        ),
+        lambda lam, rev: lam.update_function_configuration(
+            FunctionName=FN, Description="guarded", RevisionId=rev
+        ),
+    ],
+    ids=["publish", "code", "configuration"],
+)
+def test_function_writes_are_guarded_by_revision_id(lam: Any, write: Any) -> None:
+    lam.update_function_code(FunctionName=FN, ZipFile=zip_code("unpublished"))
+    before, versions = config(lam), version_numbers(lam)
+    with pytest.raises(ClientError) as excinfo:
+        write(lam, "0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    assert error_of(excinfo) == ("PreconditionFailedException", 412)
+    assert (config(lam), version_numbers(lam)) == (before, versions)
+    write(lam, before["RevisionId"])  # the current one is accepted
+    assert config(lam)["RevisionId"] != before["RevisionId"]
+
+
+def test_publish_refuses_a_code_sha256_that_is_not_latests(lam: Any) -> None:
+    lam.update_function_code(FunctionName=FN, ZipFile=zip_code("unpublished"))
+    latest = config(lam)
+    with pytest.raises(ClientError) as excinfo:
+        lam.publish_version(FunctionName=FN, CodeSha256="not-the-hash")
+    assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+    assert message_of(excinfo) == (
+        f"CodeSHA256 (not-the-hash) is different from current CodeSHA256 in $LATEST "
+        f"({latest['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST."
+    )
+    assert version_numbers(lam)[-1] == "3"
+    assert lam.publish_version(FunctionName=FN, CodeSha256=latest["CodeSha256"])["Version"] == "4"
+
+
+def test_publishing_with_nothing_changed_returns_the_last_version_again(lam: Any) -> None:
+    lam.update_function_code(FunctionName=FN, ZipFile=zip_code("unpublished"))
+    first = lam.publish_version(FunctionName=FN)
+    latest = config(lam)["RevisionId"]
+    again = lam.publish_version(FunctionName=FN)
+    assert (again["Version"], again["RevisionId"]) == (first["Version"], first["RevisionId"])
+    assert config(lam)["RevisionId"] == latest  # nothing was published, nothing rotated
+    assert version_numbers(lam) == ["$LATEST", "1", "2", "3", "4"]
+
+
+def test_versions_are_listed_latest_first_then_in_ascending_order(sandbox: Sandbox) -> None:
+    sandbox.seed({"functions": [{"name": "twelve", "versions": 12}]})
+    pages = make_client(sandbox).get_paginator("list_versions_by_function")
+    listed = [v["Version"] for p in pages.paginate(FunctionName="twelve") for v in p["Versions"]]
+    assert listed == ["$LATEST", *(str(n) for n in range(1, 13))]  # 10 after 9, not after 1
+
+
+def test_a_kept_dead_letter_configuration_is_in_the_update_answer(lam: Any) -> None:
+    target = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
+    updated = lam.update_function_configuration(
+        FunctionName=FN, DeadLetterConfig={"TargetArn": target}
+    )
+    assert updated["DeadLetterConfig"] == {"TargetArn": target}
+    assert config(lam)["DeadLetterConfig"] == {"TargetArn": target}
+    other = lam.update_function_configuration(FunctionName=FN, Description="dlq kept")
+    assert other["DeadLetterConfig"] == {"TargetArn": target}

@@ -289,6 +289,17 @@ class AliasService:
     def forget_function(self, scope: Scope, name: str) -> None:
         with self._lock:
             self._aliases.pop((scope.account, scope.region, name), None)
+            self._provisioned.pop((scope.account, scope.region, name), None)
+
+    def forget_version(self, scope: Scope, name: str, version: str) -> None:
+        with self._lock:
+            self._provisioned.get((scope.account, scope.region, name), {}).pop(version, None)
+
+    def version_of(self, scope: Scope, function: str, alias: str) -> str | None:
+        """The version an alias points to, or None if there is no such alias."""
+        with self._lock:
+            record = self._aliases.get((scope.account, scope.region, function), {}).get(alias)
+            return None if record is None else record.function_version
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -23,7 +23,15 @@ from urllib.parse import parse_qs, quote, urlencode
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from reconciler import contract
-from reconciler.sandbox.aliases import AliasService, ApiError, Scope, VersionConfig, ascii_count
+from reconciler.sandbox.aliases import (
+    AliasService,
+    ApiError,
+    Scope,
+    VersionConfig,
+    ascii_count,
+    qualifier_problem,
+)
+from reconciler.sandbox.functions import Revisions
 from reconciler.sandbox.realism import (
     FaultKind,
     FaultRule,
@@ -200,34 +208,20 @@ class MotoDirectory:
         with self._lock:
             return self._dead_letters.get((account, region, name, version))
 
-    def observe(self, call: Call, reply: Reply) -> Reply:
-        """Keep the dead-letter configuration moto drops, and show it where the service does."""
-        if reply.status >= 300 or call.service != "lambda":
-            return reply
-        account, region = call.scope.account, call.scope.region
-        if call.operation in ("CreateFunction", "UpdateFunctionConfiguration"):
-            request = json.loads(call.body or b"{}")
-            if "DeadLetterConfig" in request:
-                name = request.get("FunctionName") or call.params["fn"]
-                target = (request["DeadLetterConfig"] or {}).get("TargetArn") or None
-                with self._lock:
-                    self._dead_letters[(account, region, _plain(name), "$LATEST")] = target
-        elif call.operation == "PublishVersion":
-            name = _plain(call.params["fn"])
-            version = json.loads(reply.body).get("Version")
+    def remember(self, call: Call, reply: Reply) -> None:
+        """Keep the dead-letter configuration a successful write gave $LATEST (moto drops it)."""
+        if reply.status >= 300 or call.operation not in (
+            "CreateFunction",
+            "UpdateFunctionConfiguration",
+        ):
+            return
+        request = json.loads(call.body or b"{}")
+        if "DeadLetterConfig" in request:
+            name = request.get("FunctionName") or call.params["fn"]
+            target = (request["DeadLetterConfig"] or {}).get("TargetArn") or None
+            key = (call.scope.account, call.scope.region, _plain(name), contract.LATEST)
             with self._lock:
-                latest = self._dead_letters.get((account, region, name, "$LATEST"))
-                self._dead_letters[(account, region, name, version)] = latest
-        elif call.operation in ("GetFunction", "GetFunctionConfiguration"):
-            body = json.loads(reply.body)
-            config = body["Configuration"] if call.operation == "GetFunction" else body
-            target = self.dead_letter(
-                account, region, _plain(call.params["fn"]), config.get("Version", "$LATEST")
-            )
-            if target:
-                config["DeadLetterConfig"] = {"TargetArn": target}
-                return Reply(reply.status, reply.headers, json.dumps(body).encode())
-        return reply
+                self._dead_letters[key] = target
 
 
 def _plain(function: str) -> str:
@@ -249,12 +243,25 @@ class SandboxApp:
         self.realism = realism or Realism()
         self.functions = MotoDirectory(moto, account)
         self.aliases = AliasService(self.functions)
+        self.revisions = Revisions()
         self.admin: Callable[[str, str, bytes], Reply] | None = None
+        self._overrides: dict[str, Callable[[Call, dict[str, Any]], Reply]] = {
+            "CreateFunction": self._create_function,
+            "ListFunctions": self._list_functions,
+            "GetFunction": self._get_function,
+            "GetFunctionConfiguration": self._get_function,
+            "UpdateFunctionCode": self._update_function,
+            "UpdateFunctionConfiguration": self._update_function,
+            "PublishVersion": self._publish_version,
+            "ListVersionsByFunction": self._list_versions,
+            "DeleteFunction": self._delete_function,
+        }
 
     def reset(self) -> None:
         self.functions.call("POST", "/moto-api/reset", DEFAULT_REGION, service="moto-api")
         self.functions.reset()
         self.aliases.reset()
+        self.revisions.reset()
         self.realism.reset()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -328,16 +335,183 @@ class SandboxApp:
                 return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
             if call.operation.endswith("ProvisionedConcurrencyConfig"):
                 return self._provisioned(call)
-            window = _versions_window(call) if call.operation == "ListVersionsByFunction" else None
+            override = self._overrides.get(call.operation)
+            if override is not None:
+                return override(call, environ)
         except ApiError as error:
             return error_reply(error)
+        return self._forward(environ)
+
+    def _forward(self, environ: dict[str, Any]) -> Reply:
+        """The request as it came, to moto."""
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account  # moto serves the sandbox's one account
-        reply = run(self.moto, environ)
-        if call.operation == "DeleteFunction" and reply.status < 300:
-            self.aliases.forget_function(call.scope, _plain(call.params["fn"]))
-        if window is not None and reply.status == 200:
-            return _versions_page(window, reply)
-        return self.functions.observe(call, reply)
+        return run(self.moto, environ)
+
+    def _moto(
+        self,
+        call: Call,
+        name: str,
+        suffix: str = "",
+        query: Mapping[str, str] | None = None,
+        method: str | None = None,
+    ) -> Reply:
+        """The call, sent to moto for the plain function ``name`` with ``query`` instead (or,
+        with ``method``, a read of that path)."""
+        path = f"/2015-03-31/functions/{quote(name)}{suffix}"
+        body = None if method else call.body or None
+        status, data = self.functions.call(
+            method or call.method, path, call.scope.region, query=query or {}, body=body
+        )
+        return Reply(status, [("Content-Type", "application/json")], data)
+
+    # -- functions and versions: what moto lacks, one rule per method ----------------------------
+    # Each method names the sentences of LAMBDA_CONTRACT.md ("Functions, versions and
+    # qualifiers") it implements; everything else about functions and versions is moto's.
+
+    def _decorate(self, scope: Scope, name: str, config: dict[str, Any]) -> None:
+        """Contract: "Functions and versions carry a RevisionId too", and a version shows the
+        dead-letter configuration it was published with (moto keeps none)."""
+        version = config.get("Version", contract.LATEST)
+        config["RevisionId"] = self.revisions.of(scope.account, scope.region, name, version)
+        target = self.functions.dead_letter(scope.account, scope.region, name, version)
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        else:
+            config.pop("DeadLetterConfig", None)
+
+    def _decorated(self, scope: Scope, name: str, reply: Reply, key: str | None = None) -> Reply:
+        if reply.status >= 300:
+            return reply
+        body = json.loads(reply.body)
+        configs = body[key] if key else [body]
+        for config in configs:
+            self._decorate(scope, config.get("FunctionName") or name, config)
+        return Reply(reply.status, reply.headers, json.dumps(body).encode())
+
+    def _guard(self, scope: Scope, name: str, revision: object) -> None:
+        """Contract: "PublishVersion, UpdateFunctionCode and UpdateFunctionConfiguration accept
+        RevisionId and answer 412 PreconditionFailedException on a mismatch"."""
+        if revision is None or not self.functions.function_exists(
+            scope.account, scope.region, name
+        ):
+            return  # moto answers the missing function
+        if revision != self.revisions.of(scope.account, scope.region, name, contract.LATEST):
+            raise ApiError(
+                412,
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            )
+
+    def _create_function(self, call: Call, environ: dict[str, Any]) -> Reply:
+        reply = self._forward(environ)
+        if reply.status < 300:
+            name = json.loads(reply.body).get("FunctionName", "")
+            self.revisions.forget(call.scope.account, call.scope.region, name)
+            self.functions.remember(call, reply)
+        return self._decorated(call.scope, "", reply)
+
+    def _update_function(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Contract: "$LATEST's RevisionId rotates on every UpdateFunctionCode,
+        UpdateFunctionConfiguration (even one that changes nothing)"."""
+        name, _ = _target(call)
+        self._guard(call.scope, name, _json_body(call.body).get("RevisionId"))
+        reply = self._forward(environ)
+        if reply.status < 300:
+            self.functions.remember(call, reply)
+            self.revisions.rotate(call.scope.account, call.scope.region, name)
+        return self._decorated(call.scope, name, reply)
+
+    def _publish_version(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Contract: "PublishVersion also accepts CodeSha256 and refuses a mismatch with 400
+        InvalidParameterValueException. Publishing when nothing changed since the last version
+        returns that version again (same number, same RevisionId), not a new one." $LATEST's
+        RevisionId rotates when a version is published."""
+        name, _ = _target(call)
+        request = _json_body(call.body)
+        self._guard(call.scope, name, request.get("RevisionId"))
+        account, region = call.scope.account, call.scope.region
+        listed = self._moto(call, name, "/versions", method="GET")
+        if listed.status != 200:
+            return Reply(listed.status, listed.headers, listed.body)
+        versions = json.loads(listed.body).get("Versions", [])
+        latest_sha = versions[0].get("CodeSha256") if versions else None
+        sha = request.get("CodeSha256")
+        if sha is not None and sha != latest_sha:
+            raise ApiError(
+                400,
+                contract.INVALID_PARAMETER,
+                f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
+                f"({latest_sha}). Please try again with the CodeSHA256 in $LATEST.",
+            )
+        reply = self._forward(environ)
+        if reply.status < 300:
+            version = json.loads(reply.body).get("Version")
+            if version not in {v.get("Version") for v in versions}:
+                self.revisions.rotate(account, region, name)
+                latest = self.functions.dead_letter(account, region, name, contract.LATEST)
+                self.functions.set_dead_letter(account, region, name, version, latest)
+        return self._decorated(call.scope, name, reply)
+
+    def _list_versions(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Contract: "ListVersionsByFunction lists $LATEST first, then versions in ascending
+        order"; at most 50 a page whatever MaxItems says."""
+        name, _ = _target(call)
+        window = _versions_window(call)
+        reply = self._moto(call, name, "/versions")
+        if reply.status != 200:
+            return reply
+        return self._decorated(call.scope, name, _versions_page(window, reply), "Versions")
+
+    def _list_functions(self, call: Call, environ: dict[str, Any]) -> Reply:
+        return self._decorated(call.scope, "", self._forward(environ), "Functions")
+
+    def _get_function(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Contract: "Qualifier on GetFunction / GetFunctionConfiguration may be $LATEST, a
+        version number, or an alias name; an alias resolves to its version's configuration (the
+        ARN in the answer is the alias ARN)." The qualifier checks are in _target."""
+        name, qualifier = _target(call)
+        version, alias = qualifier, None
+        if qualifier is not None and not _is_version(qualifier):
+            alias, version = qualifier, self.aliases.version_of(call.scope, name, qualifier)
+            if version is None:  # the alias is missing, or the whole function is
+                scope = call.scope
+                exists = self.functions.function_exists(scope.account, scope.region, name)
+                missing = f"{_arn(call, name)}:{alias}" if exists else _arn(call, name)
+                raise ApiError(404, "ResourceNotFoundException", f"Function not found: {missing}")
+        suffix = "/configuration" if call.operation == "GetFunctionConfiguration" else ""
+        reply = self._moto(call, name, suffix, {"Qualifier": version} if version else {})
+        if reply.status != 200:
+            return reply
+        body = json.loads(reply.body)
+        config = body["Configuration"] if call.operation == "GetFunction" else body
+        self._decorate(call.scope, name, config)
+        if alias is not None:
+            config["FunctionArn"] = f"{_arn(call, name)}:{alias}"
+        return json_reply(200, body)
+
+    def _delete_function(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Delete the function, or one version of it; not $LATEST alone, nor an alias."""
+        name, qualifier = _target(call)
+        if qualifier == contract.LATEST:
+            raise ApiError(
+                400,
+                contract.INVALID_PARAMETER,
+                "$LATEST version cannot be deleted without deleting the function.",
+            )
+        if qualifier is not None and not _is_version(qualifier):
+            raise ApiError(
+                400, contract.INVALID_PARAMETER, "Deletion of aliases is not currently supported."
+            )
+        reply = self._moto(call, name, "", {"Qualifier": qualifier} if qualifier else {})
+        if reply.status < 300:
+            account, region = call.scope.account, call.scope.region
+            if qualifier is None:
+                self.aliases.forget_function(call.scope, name)
+            else:
+                self.aliases.forget_version(call.scope, name, qualifier)
+            self.revisions.forget(account, region, name, qualifier)
+        return reply
 
     def _provisioned(self, call: Call) -> Reply:
         fn, qualifier = call.params["fn"], call.query.get("Qualifier")
@@ -389,6 +563,51 @@ class SandboxApp:
             headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
         start_response(f"{reply.status} {reason}".rstrip(), headers)
         return [reply.body]
+
+
+def _target(call: Call) -> tuple[str, str | None]:
+    """The plain function name and the qualifier a call names, by ARN or by Qualifier.
+
+    "A function ARN that already carries a qualifier and a Qualifier parameter that disagrees is
+    400 InvalidParameterValueException; an invalid qualifier is a ValidationException."
+    """
+    function, asked = call.params["fn"], call.query.get("Qualifier")
+    if asked is not None and (problem := qualifier_problem(asked)):
+        raise problem
+    try:
+        ref = contract.parse_function_name(function)
+    except ValueError:
+        raise ApiError(
+            400,
+            contract.VALIDATION,
+            f"1 validation error detected: Value '{function}' at 'functionName' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern",
+        ) from None
+    if ref.qualifier is not None and asked is not None and ref.qualifier != asked:
+        raise ApiError(
+            400,
+            contract.INVALID_PARAMETER,
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        )
+    scope = call.scope
+    if (ref.region and ref.region != scope.region) or (
+        ref.account and ref.account != scope.account
+    ):
+        raise ApiError(404, "ResourceNotFoundException", f"Function not found: {function}")
+    return ref.name, asked if asked is not None else ref.qualifier
+
+
+def _is_version(qualifier: str) -> bool:
+    """$LATEST or a version number; any other qualifier names an alias."""
+    return (
+        qualifier == contract.LATEST
+        or contract.PUBLISHED_VERSION_RE.fullmatch(qualifier) is not None
+    )
+
+
+def _arn(call: Call, name: str) -> str:
+    scope = call.scope
+    return f"arn:{scope.partition}:lambda:{scope.region}:{scope.account}:function:{name}"
 
 
 VERSIONS_PAGE_MAX = 50  # ListVersionsByFunction's own page limit, whatever MaxItems asks
