@@ -4,6 +4,10 @@ sandbox, through boto3 over HTTP (and the aws CLI where it is installed)."""
 from __future__ import annotations
 
 import io
+import json
+import os
+import shutil
+import subprocess
 import zipfile
 from typing import Any
 
@@ -264,3 +268,138 @@ def test_a_kept_dead_letter_configuration_is_in_the_update_answer(lam: Any) -> N
     assert config(lam)["DeadLetterConfig"] == {"TargetArn": target}
     other = lam.update_function_configuration(FunctionName=FN, Description="dlq kept")
     assert other["DeadLetterConfig"] == {"TargetArn": target}
+
+
+# -- qualifiers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        {"FunctionName": FN, "Qualifier": "live"},
+        {"FunctionName": f"{FN}:live"},
+        {"FunctionName": f"{FN_ARN}:live"},
+        {"FunctionName": f"{FN_ARN}:live", "Qualifier": "live"},
+    ],
+    ids=["qualifier", "name", "arn", "both"],
+)
+def test_an_alias_qualifier_resolves_to_its_versions_configuration(
+    lam: Any, ask: dict[str, str]
+) -> None:
+    version = config(lam, "2")
+    for got in (lam.get_function_configuration(**ask), lam.get_function(**ask)["Configuration"]):
+        assert got["FunctionArn"] == f"{FN_ARN}:live"
+        assert got["Version"] == "2"
+        assert got["RevisionId"] == version["RevisionId"]
+        assert got["CodeSha256"] == version["CodeSha256"]
+
+
+def test_a_version_qualifier_in_the_arn_is_that_version(lam: Any) -> None:
+    assert lam.get_function_configuration(FunctionName=f"{FN_ARN}:1")["Version"] == "1"
+    assert lam.get_function(FunctionName=f"{FN}:$LATEST")["Configuration"]["Version"] == "$LATEST"
+
+
+@pytest.mark.parametrize(
+    ("name", "qualifier"), [(f"{FN}:1", "2"), (f"{FN_ARN}:live", "1"), (f"{FN}:live", "$LATEST")]
+)
+def test_a_qualifier_that_contradicts_the_arns_is_400(lam: Any, name: str, qualifier: str) -> None:
+    for call in (lam.get_function, lam.get_function_configuration):
+        with pytest.raises(ClientError) as excinfo:
+            call(FunctionName=name, Qualifier=qualifier)
+        assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+        assert message_of(excinfo) == (
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
+
+
+@pytest.mark.parametrize("qualifier", ["has.dot", "ünï", "a" * 129, "has space"])
+def test_an_invalid_qualifier_is_a_validation_error(sandbox: Sandbox, qualifier: str) -> None:
+    lam = unvalidated(sandbox)
+    for call in (lam.get_function, lam.get_function_configuration, lam.delete_function):
+        with pytest.raises(ClientError) as excinfo:
+            call(FunctionName=FN, Qualifier=qualifier)
+        assert error_of(excinfo) == ("ValidationException", 400)
+
+
+@pytest.mark.parametrize("qualifier", ["nope", "42"])
+def test_a_missing_qualifier_is_404_naming_it(lam: Any, qualifier: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        lam.get_function(FunctionName=FN, Qualifier=qualifier)
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    assert message_of(excinfo) == f"Function not found: {FN_ARN}:{qualifier}"
+
+
+@pytest.mark.parametrize(
+    ("ask", "message"),
+    [
+        ({"FunctionName": FN, "Qualifier": "$LATEST"}, "$LATEST version cannot be deleted"),
+        ({"FunctionName": f"{FN}:$LATEST"}, "$LATEST version cannot be deleted"),
+        ({"FunctionName": f"{FN_ARN}:$LATEST"}, "$LATEST version cannot be deleted"),
+        ({"FunctionName": f"{FN}:live"}, "Deletion of aliases"),
+    ],
+    ids=["latest", "latest-in-name", "latest-in-arn", "alias"],
+)
+def test_delete_function_refuses_latest_alone_and_aliases_with_json_errors(
+    lam: Any, ask: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        lam.delete_function(**ask)
+    assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+    assert message_of(excinfo).startswith(message)
+    assert version_numbers(lam) == ["$LATEST", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("name", [f"{FN}:3", f"{FN_ARN}:3", FN])
+def test_delete_function_deletes_a_version_by_any_spelling(lam: Any, name: str) -> None:
+    qualifier = {"Qualifier": "3"} if name == FN else {}
+    assert (
+        lam.delete_function(FunctionName=name, **qualifier)["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
+    assert version_numbers(lam) == ["$LATEST", "1", "2"]
+
+
+# -- the aws CLI, unchanged, where it is installed -------------------------------------------------
+
+
+def aws(sandbox: Sandbox, *args: str) -> Any:
+    if shutil.which("aws") is None:
+        pytest.skip("the aws CLI is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "AWS_ACCESS_KEY_ID": "sandbox",
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    done = subprocess.run(
+        ["aws", "--endpoint-url", sandbox.url, "--output", "json", "lambda", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def test_cli_reads_an_alias_qualifier(sandbox: Sandbox) -> None:
+    got = aws(sandbox, "get-function-configuration", "--function-name", FN, "--qualifier", "live")
+    assert (got["FunctionArn"], got["Version"]) == (f"{FN_ARN}:live", "2")
+    assert got["RevisionId"]
+
+
+def test_cli_update_keeps_and_shows_the_dead_letter_configuration(sandbox: Sandbox) -> None:
+    target = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
+    got = aws(
+        sandbox,
+        "update-function-configuration",
+        "--function-name",
+        FN,
+        "--dead-letter-config",
+        f"TargetArn={target}",
+    )
+    assert got["DeadLetterConfig"] == {"TargetArn": target}
