@@ -371,7 +371,7 @@ def test_provisioned_concurrency_on_an_alias(lam: Any) -> None:
     put = lam.put_provisioned_concurrency_config(
         FunctionName=FN, Qualifier="warm", ProvisionedConcurrentExecutions=5
     )
-    assert (put["ResponseMetadata"]["HTTPStatusCode"], put["Status"]) == (202, "READY")
+    assert (put["ResponseMetadata"]["HTTPStatusCode"], put["Status"]) == (202, "IN_PROGRESS")
     got = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="warm")
     assert got["RequestedProvisionedConcurrentExecutions"] == 5
     lam.delete_alias(FunctionName=FN, Name="warm")

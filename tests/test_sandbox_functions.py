@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.request
 import zipfile
 from typing import Any
 
@@ -403,3 +405,171 @@ def test_cli_update_keeps_and_shows_the_dead_letter_configuration(sandbox: Sandb
         f"TargetArn={target}",
     )
     assert got["DeadLetterConfig"] == {"TargetArn": target}
+
+
+# -- provisioned concurrency --------------------------------------------------------------------
+
+
+def test_a_new_configuration_is_in_progress_then_ready(sandbox: Sandbox, lam: Any) -> None:
+    sandbox.set_provisioned_ready_after(0.3)
+    put = lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="live", ProvisionedConcurrentExecutions=5
+    )
+    assert (put["ResponseMetadata"]["HTTPStatusCode"], put["Status"]) == (202, "IN_PROGRESS")
+    assert put["AllocatedProvisionedConcurrentExecutions"] == 0
+    got = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert (got["Status"], got["RequestedProvisionedConcurrentExecutions"]) == ("IN_PROGRESS", 5)
+    time.sleep(0.35)
+    got = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert (got["Status"], got["AllocatedProvisionedConcurrentExecutions"]) == ("READY", 5)
+
+
+def test_ready_delay_is_a_switch_on_the_admin_endpoint(sandbox: Sandbox, lam: Any) -> None:
+    request = urllib.request.Request(
+        f"{sandbox.url}/_sandbox/config",
+        data=json.dumps({"provisioned_ready_seconds": 0}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.loads(response.read())["provisioned_ready_seconds"] == 0
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="2", ProvisionedConcurrentExecutions=1
+    )
+    got = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="2")
+    assert got["Status"] == "READY"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (
+            "2",
+            "live",
+            "Alias can't be used for Provisioned Concurrency configuration on an "
+            "already Provisioned version",
+        ),
+        ("live", "2", "Version is pointed by a Provisioned Concurrency alias"),
+    ],
+    ids=["version-then-alias", "alias-then-version"],
+)
+def test_a_version_and_an_alias_on_it_cannot_both_have_one(
+    lam: Any, first: str, second: str, message: str
+) -> None:
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier=first, ProvisionedConcurrentExecutions=1
+    )
+    with pytest.raises(ClientError) as excinfo:
+        lam.put_provisioned_concurrency_config(
+            FunctionName=FN, Qualifier=second, ProvisionedConcurrentExecutions=1
+        )
+    assert error_of(excinfo) == ("ResourceConflictException", 409)
+    assert message_of(excinfo) == message
+    lam.put_provisioned_concurrency_config(  # another version is fine, and so is a new count
+        FunctionName=FN, Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier=first, ProvisionedConcurrentExecutions=3
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            "put_provisioned_concurrency_config",
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        ),
+        (
+            "get_provisioned_concurrency_config",
+            "The function resource provided must be an alias or a published version.",
+        ),
+        (
+            "delete_provisioned_concurrency_config",
+            "The function resource provided must be an alias or a published version.",
+        ),
+    ],
+)
+def test_never_on_latest(lam: Any, call: str, message: str) -> None:
+    extra = {"ProvisionedConcurrentExecutions": 1} if call.startswith("put") else {}
+    with pytest.raises(ClientError) as excinfo:
+        getattr(lam, call)(FunctionName=FN, Qualifier="$LATEST", **extra)
+    assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+    assert message_of(excinfo) == message
+
+
+def test_list_provisioned_concurrency_configs(lam: Any) -> None:
+    assert (
+        lam.list_provisioned_concurrency_configs(FunctionName=FN)["ProvisionedConcurrencyConfigs"]
+        == []
+    )
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="live", ProvisionedConcurrentExecutions=4
+    )
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=FN)
+    configs = {c["FunctionArn"]: c for c in listed["ProvisionedConcurrencyConfigs"]}
+    assert set(configs) == {f"{FN_ARN}:1", f"{FN_ARN}:live"}
+    assert configs[f"{FN_ARN}:live"]["RequestedProvisionedConcurrentExecutions"] == 4
+    assert listed["ResponseMetadata"]["RequestId"]
+    with pytest.raises(ClientError) as excinfo:
+        lam.list_provisioned_concurrency_configs(FunctionName="nope")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+
+
+def test_deleting_an_alias_deletes_its_configuration_and_errors_name_the_alias(lam: Any) -> None:
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="live", ProvisionedConcurrentExecutions=4
+    )
+    lam.delete_alias(FunctionName=FN, Name="live")
+    with pytest.raises(ClientError) as excinfo:
+        lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    assert message_of(excinfo) == f"Cannot find alias arn: {FN_ARN}:live"
+    assert (
+        lam.list_provisioned_concurrency_configs(FunctionName=FN)["ProvisionedConcurrencyConfigs"]
+        == []
+    )
+    lam.create_alias(FunctionName=FN, Name="live", FunctionVersion="2")
+    with pytest.raises(ClientError) as excinfo:
+        lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert error_of(excinfo) == ("ProvisionedConcurrencyConfigNotFoundException", 404)
+    assert message_of(excinfo) == "No Provisioned Concurrency Config found for this function"
+
+
+def test_weighted_routing_with_provisioned_concurrency_is_a_switch(
+    sandbox: Sandbox, lam: Any
+) -> None:
+    routing = {"AdditionalVersionWeights": {"3": 0.1}}
+    lam.put_provisioned_concurrency_config(
+        FunctionName=FN, Qualifier="live", ProvisionedConcurrentExecutions=1
+    )
+    lam.update_alias(FunctionName=FN, Name="live", RoutingConfig=routing)  # allowed by default
+    lam.update_alias(FunctionName=FN, Name="live", RoutingConfig={"AdditionalVersionWeights": {}})
+    sandbox.refuse_weighted_provisioned_aliases(True)
+    with pytest.raises(ClientError) as excinfo:
+        lam.update_alias(FunctionName=FN, Name="live", RoutingConfig=routing)
+    assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+    lam.create_alias(FunctionName=FN, Name="canary", FunctionVersion="1", RoutingConfig=routing)
+    with pytest.raises(ClientError) as excinfo:
+        lam.put_provisioned_concurrency_config(
+            FunctionName=FN, Qualifier="canary", ProvisionedConcurrentExecutions=1
+        )
+    assert error_of(excinfo) == ("InvalidParameterValueException", 400)
+
+
+def test_a_seeded_configuration_is_ready_from_the_start(sandbox: Sandbox, lam: Any) -> None:
+    sandbox.seed(
+        {
+            "functions": [
+                {
+                    "name": "warm",
+                    "versions": 1,
+                    "aliases": [{"name": "live", "version": 1, "provisioned_concurrency": 3}],
+                }
+            ]
+        }
+    )
+    got = lam.get_provisioned_concurrency_config(FunctionName="warm", Qualifier="live")
+    assert (got["Status"], got["AllocatedProvisionedConcurrentExecutions"]) == ("READY", 3)

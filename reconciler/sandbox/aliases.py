@@ -10,12 +10,15 @@ import base64
 import binascii
 import re
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reconciler import contract
+from reconciler.sandbox.realism import Realism
 
 
 @dataclass(frozen=True)
@@ -46,16 +49,30 @@ class ApiError(Exception):
         self.message = message
 
 
-def _provisioned_body(executions: int) -> dict[str, Any]:
-    return {
-        "RequestedProvisionedConcurrentExecutions": executions,
-        "AvailableProvisionedConcurrentExecutions": executions,
-        "AllocatedProvisionedConcurrentExecutions": executions,
-        "Status": "READY",
-        "LastModified": "2026-01-01T00:00:00.000+0000",
-    }
+@dataclass
+class ProvisionedRecord:
+    """One provisioned concurrency configuration, on an alias or a published version."""
+
+    executions: int
+    since: float = field(default_factory=time.monotonic)
+    last_modified: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    )
+
+    def to_api(self, ready_after: float) -> dict[str, Any]:
+        """Contract: "a new configuration starts IN_PROGRESS"; READY ``ready_after`` s later."""
+        ready = time.monotonic() - self.since >= ready_after
+        allocated = self.executions if ready else 0
+        return {
+            "RequestedProvisionedConcurrentExecutions": self.executions,
+            "AvailableProvisionedConcurrentExecutions": allocated,
+            "AllocatedProvisionedConcurrentExecutions": allocated,
+            "Status": "READY" if ready else "IN_PROGRESS",
+            "LastModified": self.last_modified,
+        }
 
 
+_NOT_ON_LATEST = "The function resource provided must be an alias or a published version."
 # Qualifier's pattern and length in the API (1 to 128): $LATEST, a version or an alias name.
 QUALIFIER_RE = re.compile(r"[a-zA-Z0-9$_-]{1,128}", re.ASCII)
 _COUNT_RE = re.compile(r"[0-9]{1,9}", re.ASCII)  # a count as a query string carries it
@@ -127,10 +144,11 @@ _FunctionKey = tuple[str, str, str]  # account, region, function name
 class AliasService:
     """Alias operations with the service's validation, status codes and RevisionId semantics."""
 
-    def __init__(self, functions: FunctionDirectory) -> None:
+    def __init__(self, functions: FunctionDirectory, switches: Realism | None = None) -> None:
         self._functions = functions
+        self._switches = switches or Realism()
         self._aliases: dict[_FunctionKey, dict[str, AliasRecord]] = {}
-        self._provisioned: dict[_FunctionKey, dict[str, int]] = {}  # qualifier -> executions
+        self._provisioned: dict[_FunctionKey, dict[str, ProvisionedRecord]] = {}
         self._lock = threading.RLock()
 
     def reset(self) -> None:
@@ -205,6 +223,8 @@ class AliasService:
             new_version = record.function_version if version is None else version
             new_weights = record.weights if weights is None else weights
             self._check_targets(key, arn, new_version, new_weights)
+            if new_weights and name in self._provisioned.get(key, {}):
+                self._check_weighted_provisioned()
             record.function_version = new_version
             record.weights = dict(new_weights)
             if description is not None:
@@ -224,56 +244,123 @@ class AliasService:
     # -- provisioned concurrency, which moto does not have; configured on an alias or version ----
 
     def put_provisioned_concurrency(
-        self, scope: Scope, function: str, qualifier: str | None, request: Mapping[str, Any]
+        self,
+        scope: Scope,
+        function: str,
+        qualifier: str | None,
+        request: Mapping[str, Any],
+        *,
+        ready: bool = False,  # seeded: READY from the start
     ) -> tuple[int, dict[str, Any]]:
         key, arn = self._resolve(scope, function)
         executions = request.get("ProvisionedConcurrentExecutions")
         if not isinstance(executions, int) or isinstance(executions, bool) or executions < 1:
             raise _validation("Value at 'provisionedConcurrentExecutions' must be at least 1")
         with self._lock:
-            self._qualifier(key, arn, qualifier)
-            assert qualifier is not None
-            self._provisioned.setdefault(key, {})[qualifier] = executions
-        return 202, _provisioned_body(executions)
+            qualifier = self._qualifier(
+                key,
+                arn,
+                qualifier,
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions.",
+            )
+            configs = self._provisioned.setdefault(key, {})
+            aliases = self._aliases.get(key, {})
+            alias = aliases.get(qualifier)
+            # Contract: "a version and an alias pointing to it cannot both hold a configuration
+            # (409 ResourceConflictException)".
+            if alias is not None and alias.function_version in configs:
+                raise ApiError(
+                    409,
+                    "ResourceConflictException",
+                    "Alias can't be used for Provisioned Concurrency configuration on an already "
+                    "Provisioned version",
+                )
+            if alias is None and any(
+                a.function_version == qualifier and a.name in configs for a in aliases.values()
+            ):
+                raise ApiError(
+                    409,
+                    "ResourceConflictException",
+                    "Version is pointed by a Provisioned Concurrency alias",
+                )
+            if alias is not None and alias.weights:
+                self._check_weighted_provisioned()
+            record = configs[qualifier] = ProvisionedRecord(executions)
+            if ready:
+                record.since = float("-inf")
+            return 202, record.to_api(self._switches.provisioned_ready_seconds)
 
     def get_provisioned_concurrency(
         self, scope: Scope, function: str, qualifier: str | None
     ) -> tuple[int, dict[str, Any]]:
         key, arn = self._resolve(scope, function)
         with self._lock:
-            self._qualifier(key, arn, qualifier)
-            executions = self._provisioned.get(key, {}).get(qualifier or "")
-        if executions is None:
-            raise ApiError(
-                404,
-                "ProvisionedConcurrencyConfigNotFoundException",
-                f"No Provisioned Concurrency Config found for this function: {arn}:{qualifier}",
-            )
-        return 200, _provisioned_body(executions)
+            qualifier = self._qualifier(key, arn, qualifier, _NOT_ON_LATEST)
+            record = self._provisioned.get(key, {}).get(qualifier)
+            if record is None:
+                raise ApiError(
+                    404,
+                    "ProvisionedConcurrencyConfigNotFoundException",
+                    "No Provisioned Concurrency Config found for this function",
+                )
+            return 200, record.to_api(self._switches.provisioned_ready_seconds)
 
     def delete_provisioned_concurrency(
         self, scope: Scope, function: str, qualifier: str | None
     ) -> tuple[int, None]:
         key, arn = self._resolve(scope, function)
         with self._lock:
-            self._qualifier(key, arn, qualifier)
-            self._provisioned.get(key, {}).pop(qualifier or "", None)
+            qualifier = self._qualifier(key, arn, qualifier, _NOT_ON_LATEST)
+            self._provisioned.get(key, {}).pop(qualifier, None)
         return 204, None
 
-    def _qualifier(self, key: _FunctionKey, arn: str, qualifier: str | None) -> None:
-        """An alias or a published version of the function; $LATEST cannot take a config."""
+    def list_provisioned_concurrency(
+        self, scope: Scope, function: str, params: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        key, arn = self._resolve(scope, function)
+        size = ascii_count(params.get("MaxItems", "50"))
+        if size is None or not 1 <= size <= 50:
+            raise _validation(
+                f"Value '{params.get('MaxItems')}' at 'maxItems' failed to satisfy constraint: "
+                "Member must have value between 1 and 50"
+            )
+        start = ascii_count(params.get("Marker") or "0")
+        if start is None:
+            raise _invalid(f"Invalid marker: {params.get('Marker')}")
+        ready_after = self._switches.provisioned_ready_seconds
+        with self._lock:
+            configs = [
+                {"FunctionArn": f"{arn}:{qualifier}", **record.to_api(ready_after)}
+                for qualifier, record in sorted(self._provisioned.get(key, {}).items())
+            ]
+        body: dict[str, Any] = {"ProvisionedConcurrencyConfigs": configs[start : start + size]}
+        if start + size < len(configs):
+            body["NextMarker"] = str(start + size)
+        return 200, body
+
+    def _qualifier(self, key: _FunctionKey, arn: str, qualifier: str | None, on_latest: str) -> str:
+        """Contract: provisioned concurrency "exists on aliases and versions, never on
+        $LATEST"; a missing alias or version is named as the service names it."""
         if qualifier and (problem := qualifier_problem(qualifier)):
             raise problem
         if not qualifier or qualifier == contract.LATEST:
-            raise _invalid("Provisioned concurrency needs an alias or a published version")
+            raise _invalid(on_latest)
         if qualifier in self._aliases.get(key, {}):
-            return
+            return qualifier
+        if contract.PUBLISHED_VERSION_RE.fullmatch(qualifier) is None:
+            raise _not_found(f"Cannot find alias arn: {arn}:{qualifier}")
         account, region, function = key
-        published = contract.PUBLISHED_VERSION_RE.fullmatch(qualifier) is not None
-        if not published or not self._functions.version_config(
-            account, region, function, qualifier
-        ):
+        if not self._functions.version_config(account, region, function, qualifier):
             raise _not_found(f"Function not found: {arn}:{qualifier}")
+        return qualifier
+
+    def _check_weighted_provisioned(self) -> None:
+        """Whether the service refuses weighted routing on an alias with provisioned
+        concurrency is not documented: a switch (``refuse_weighted_provisioned``), off by
+        default."""
+        if self._switches.refuse_weighted_provisioned:
+            raise _invalid("Invalid alias configuration for Provisioned Concurrency")
 
     # -- direct access for seeding and out-of-band writers ---------------------------------------
 

@@ -242,7 +242,7 @@ class SandboxApp:
         self.account = account
         self.realism = realism or Realism()
         self.functions = MotoDirectory(moto, account)
-        self.aliases = AliasService(self.functions)
+        self.aliases = AliasService(self.functions, self.realism)
         self.revisions = Revisions()
         self.admin: Callable[[str, str, bytes], Reply] | None = None
         self._overrides: dict[str, Callable[[Call, dict[str, Any]], Reply]] = {
@@ -333,7 +333,7 @@ class SandboxApp:
             if call.operation == "DeleteAlias":
                 fn, alias = call.params["fn"], call.params["alias"]
                 return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
-            if call.operation.endswith("ProvisionedConcurrencyConfig"):
+            if "ProvisionedConcurrencyConfig" in call.operation:
                 return self._provisioned(call)
             override = self._overrides.get(call.operation)
             if override is not None:
@@ -520,6 +520,10 @@ class SandboxApp:
             return json_reply(
                 *self.aliases.put_provisioned_concurrency(call.scope, fn, qualifier, request)
             )
+        if call.operation.startswith("List"):
+            return json_reply(
+                *self.aliases.list_provisioned_concurrency(call.scope, fn, call.query)
+            )
         if call.operation.startswith("Get"):
             return json_reply(*self.aliases.get_provisioned_concurrency(call.scope, fn, qualifier))
         return json_reply(*self.aliases.delete_provisioned_concurrency(call.scope, fn, qualifier))
@@ -544,6 +548,8 @@ class SandboxApp:
                     break
             else:
                 operation = "OtherLambdaCall"
+            if operation == "GetProvisionedConcurrencyConfig" and query.get("List") == "ALL":
+                operation = "ListProvisionedConcurrencyConfigs"  # the same path, listed
         elif target := environ.get("HTTP_X_AMZ_TARGET"):
             operation = f"{service}:{target.rsplit('.', 1)[-1]}"
         else:

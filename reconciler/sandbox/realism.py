@@ -27,6 +27,8 @@ AWS_QUOTAS: dict[str, float] = {
     "*": CONTROL_PLANE_RATE,
 }
 
+PROVISIONED_READY_SECONDS = 0.5  # IN_PROGRESS, then READY: short, as tests wait for it
+
 LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 
 
@@ -121,6 +123,11 @@ class Realism:
         self.faults: list[FaultRule] = []
         self.out_of_band: list[OutOfBandWrite] = []
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        # A new provisioned concurrency configuration is IN_PROGRESS this long, then READY.
+        self.provisioned_ready_seconds = PROVISIONED_READY_SECONDS
+        # Not documented by AWS either way: refuse weighted routing on an alias that has
+        # provisioned concurrency (400), or accept it (the default).
+        self.refuse_weighted_provisioned = False
 
     def reset(self) -> None:
         with self._lock:
@@ -131,6 +138,8 @@ class Realism:
             self.faults = []
             self.out_of_band = []
             self._buckets = {}
+            self.provisioned_ready_seconds = PROVISIONED_READY_SECONDS
+            self.refuse_weighted_provisioned = False
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -153,6 +162,10 @@ class Realism:
             rules = [FaultRule.from_dict(rule) for rule in data["faults"]]
             with self._lock:
                 self.faults = rules
+        if "provisioned_ready_seconds" in data:
+            self.provisioned_ready_seconds = float(data["provisioned_ready_seconds"])
+        if "refuse_weighted_provisioned" in data:
+            self.refuse_weighted_provisioned = bool(data["refuse_weighted_provisioned"])
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -169,6 +182,8 @@ class Realism:
                     for r in self.faults
                 ],
                 "out_of_band": len(self.out_of_band),
+                "provisioned_ready_seconds": self.provisioned_ready_seconds,
+                "refuse_weighted_provisioned": self.refuse_weighted_provisioned,
             }
 
     def add_fault(self, rule: FaultRule) -> None:

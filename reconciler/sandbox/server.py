@@ -7,7 +7,8 @@
 Admin endpoint (JSON), under ``/_sandbox``:
     GET  /stats            calls by operation, reads and writes, throttles, faults
     DELETE /stats          zero the counters
-    GET|POST /config       {"quotas": "aws" | {...} | null, "latency_ms": N, "faults": [...]}
+    GET|POST /config       {"quotas": "aws" | {...} | null, "latency_ms": N, "faults": [...],
+                            "provisioned_ready_seconds": N, "refuse_weighted_provisioned": bool}
     POST /faults           add one fault rule {"kind", "operation", "count" | "rate"}
     POST /out-of-band      change an alias after the next matching call {"after", "function", ...}
     POST /aliases/REGION/FUNCTION   change an alias now, as another writer would
@@ -171,6 +172,16 @@ class Sandbox:
         probability ``rate``)."""
         self.realism.add_fault(FaultRule(FaultKind(kind), operation, count, rate))
 
+    def set_provisioned_ready_after(self, seconds: float) -> None:
+        """A new provisioned concurrency configuration is IN_PROGRESS this long, then READY."""
+        self.realism.provisioned_ready_seconds = seconds
+
+    def refuse_weighted_provisioned_aliases(self, refuse: bool = True) -> None:
+        """Refuse (400) weighted routing on an alias with provisioned concurrency, and
+        provisioned concurrency on a weighted alias. AWS does not document either way; off by
+        default."""
+        self.realism.refuse_weighted_provisioned = refuse
+
     def clear_faults(self) -> None:
         self.realism.configure({"faults": []})
 
@@ -241,6 +252,7 @@ class Sandbox:
                         function.name,
                         alias.name,
                         {"ProvisionedConcurrentExecutions": alias.provisioned_concurrency},
+                        ready=True,
                     )
             except ApiError as exc:
                 raise SeedError(f"alias {function.name}:{alias.name}: {exc.message}") from None
