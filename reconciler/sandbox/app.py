@@ -255,6 +255,7 @@ class SandboxApp:
             "PublishVersion": self._publish_version,
             "ListVersionsByFunction": self._list_versions,
             "DeleteFunction": self._delete_function,
+            "Invoke": self._invoke,
         }
 
     def reset(self) -> None:
@@ -489,6 +490,35 @@ class SandboxApp:
         if alias is not None:
             config["FunctionArn"] = f"{_arn(call, name)}:{alias}"
         return json_reply(200, body)
+
+    def _invoke(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """The sandbox runs no code (moto would need Docker): Invoke answers what the table says
+        for the function (under its qualifier, else under none), and otherwise says so."""
+        name, qualifier = _target(call)
+        scope = call.scope
+        if not self.functions.function_exists(scope.account, scope.region, name):
+            raise ApiError(
+                404, "ResourceNotFoundException", f"Function not found: {_arn(call, name)}"
+            )
+        executed = qualifier or contract.LATEST
+        if qualifier is not None and not _is_version(qualifier):
+            version = self.aliases.version_of(scope, name, qualifier)
+            if version is None:
+                missing = f"{_arn(call, name)}:{qualifier}"
+                raise ApiError(404, "ResourceNotFoundException", f"Function not found: {missing}")
+            executed = version
+        result = self.realism.invoke_result(name, (qualifier, None))
+        if result is None:
+            raise ApiError(
+                501,
+                "SandboxCannotRunCode",
+                f"The sandbox runs no function code, and has no answer for {name}: set one with "
+                'sandbox.set_invoke_result(...) or POST /_sandbox/config {"invoke": [...]}',
+            )
+        headers = [("X-Amz-Executed-Version", executed)]
+        if result.function_error:
+            headers.append(("X-Amz-Function-Error", result.function_error))
+        return json_reply(200, result.payload, headers)
 
     def _delete_function(self, call: Call, environ: dict[str, Any]) -> Reply:
         """Delete the function, or one version of it; not $LATEST alone, nor an alias."""

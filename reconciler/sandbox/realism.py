@@ -110,6 +110,17 @@ class Stats:
         }
 
 
+@dataclass(frozen=True)
+class InvokeResult:
+    """What Invoke answers for a function: its payload (JSON), and FunctionError if it failed."""
+
+    payload: Any = None
+    function_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"payload": self.payload, "function_error": self.function_error}
+
+
 class Realism:
     """The switches of one sandbox server, safe to change from any thread."""
 
@@ -128,6 +139,22 @@ class Realism:
         # Not documented by AWS either way: refuse weighted routing on an alias that has
         # provisioned concurrency (400), or accept it (the default).
         self.refuse_weighted_provisioned = False
+        # What Invoke answers, by (function name, qualifier or None): the sandbox runs no code.
+        self.invoke_results: dict[tuple[str, str | None], InvokeResult] = {}
+
+    def set_invoke_result(self, function: str, qualifier: str | None, result: InvokeResult) -> None:
+        with self._lock:
+            self.invoke_results[(function, qualifier)] = result
+
+    def invoke_result(
+        self, function: str, qualifiers: tuple[str | None, ...]
+    ) -> InvokeResult | None:
+        """The first answer set for the function under one of ``qualifiers``, in that order."""
+        with self._lock:
+            for qualifier in qualifiers:
+                if (function, qualifier) in self.invoke_results:
+                    return self.invoke_results[(function, qualifier)]
+        return None
 
     def reset(self) -> None:
         with self._lock:
@@ -140,6 +167,7 @@ class Realism:
             self._buckets = {}
             self.provisioned_ready_seconds = PROVISIONED_READY_SECONDS
             self.refuse_weighted_provisioned = False
+            self.invoke_results = {}
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -166,6 +194,9 @@ class Realism:
             self.provisioned_ready_seconds = float(data["provisioned_ready_seconds"])
         if "refuse_weighted_provisioned" in data:
             self.refuse_weighted_provisioned = bool(data["refuse_weighted_provisioned"])
+        for answer in data.get("invoke", []):
+            result = InvokeResult(answer.get("payload"), answer.get("function_error"))
+            self.set_invoke_result(str(answer["function"]), answer.get("qualifier"), result)
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -184,6 +215,10 @@ class Realism:
                 "out_of_band": len(self.out_of_band),
                 "provisioned_ready_seconds": self.provisioned_ready_seconds,
                 "refuse_weighted_provisioned": self.refuse_weighted_provisioned,
+                "invoke": [
+                    {"function": f, "qualifier": q, **r.to_dict()}
+                    for (f, q), r in self.invoke_results.items()
+                ],
             }
 
     def add_fault(self, rule: FaultRule) -> None:

@@ -48,6 +48,7 @@ from reconciler.sandbox.realism import (
     AWS_QUOTAS,
     FaultKind,
     FaultRule,
+    InvokeResult,
     OutOfBandWrite,
     Realism,
 )
@@ -175,6 +176,18 @@ class Sandbox:
     def set_provisioned_ready_after(self, seconds: float) -> None:
         """A new provisioned concurrency configuration is IN_PROGRESS this long, then READY."""
         self.realism.provisioned_ready_seconds = seconds
+
+    def set_invoke_result(
+        self,
+        function: str,
+        qualifier: str | None = None,
+        *,
+        payload: Any = None,
+        function_error: str | None = None,
+    ) -> None:
+        """What Invoke of ``function`` (under ``qualifier``, or any) answers: the sandbox runs no
+        code. ``function_error`` ("Unhandled", "Handled") makes it a function's failure."""
+        self.realism.set_invoke_result(function, qualifier, InvokeResult(payload, function_error))
 
     def refuse_weighted_provisioned_aliases(self, refuse: bool = True) -> None:
         """Refuse (400) weighted routing on an alias with provisioned concurrency, and
