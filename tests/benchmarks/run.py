@@ -103,13 +103,7 @@ def network(scale: Scale) -> dict[str, Any]:
             (manifests / f"{name}.yaml").write_text(
                 f"function: {name}\nregion: {REGION}\naliases:\n{aliases}", encoding="utf-8"
             )
-        env = {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": sandbox.url,
-        }
-        os.environ.update(env)
+        env = _use_sandbox(sandbox.url)
         peers: dict[str, Callable[[], int]] = {
             "reconciler": lambda: _reconciler_plan(manifests, rate),
             "naive_boto3": lambda: _naive_boto3(names),
@@ -170,13 +164,7 @@ def apply_network(scale: Scale) -> dict[str, Any]:
                 f"function: {name}\nregion: {REGION}\naliases:\n  - {{name: live, version: 2}}\n",
                 encoding="utf-8",
             )
-        env = {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": sandbox.url,
-        }
-        os.environ.update(env)
+        env = _use_sandbox(sandbox.url)
         peers: dict[str, Callable[[], int]] = {
             "reconciler": lambda: _reconciler_apply(manifests, rate),
             "naive_boto3": lambda: _naive_boto3_apply(names),
@@ -278,6 +266,18 @@ def _awscli_apply(names: list[str], env: dict[str, str]) -> int:
         )
         failed += got.returncode != 0 or put.returncode != 0
     return failed
+
+
+def _use_sandbox(url: str) -> dict[str, str]:
+    """Point this process (and the peers' subprocesses, given what it returns) at the sandbox."""
+    env = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": url,
+    }
+    os.environ.update(env)
+    return env
 
 
 def _reconciler_plan(manifests: Path, rate: float) -> int:
