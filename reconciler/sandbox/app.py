@@ -70,7 +70,14 @@ _LAMBDA_ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
         {"GET": "ListVersionsByFunction", "POST": "PublishVersion"},
     ),
     (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/invocations/?"), {"POST": "Invoke"}),
-    (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/?"), {"GET": "GetPolicy"}),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/?"),
+        {"GET": "GetPolicy", "POST": "AddPermission"},
+    ),
+    (
+        re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/(?P<sid>[^/]+)/?"),
+        {"DELETE": "RemovePermission"},
+    ),
     (
         re.compile(r"/2019-09-30/functions/(?P<fn>[^/]+)/provisioned-concurrency/?"),
         {
@@ -256,7 +263,14 @@ class SandboxApp:
             "ListVersionsByFunction": self._list_versions,
             "DeleteFunction": self._delete_function,
             "Invoke": self._invoke,
+            "AddPermission": self._policy,
+            "GetPolicy": self._policy,
+            "RemovePermission": self._policy,
         }
+        # Resource policies of aliases (moto keeps those of functions and versions), by
+        # (account, Region, function, alias): statement id -> statement.
+        self.alias_policies: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+        self._policies_lock = threading.Lock()
 
     def reset(self) -> None:
         self.functions.call("POST", "/moto-api/reset", DEFAULT_REGION, service="moto-api")
@@ -264,6 +278,8 @@ class SandboxApp:
         self.aliases.reset()
         self.revisions.reset()
         self.realism.reset()
+        with self._policies_lock:
+            self.alias_policies = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -333,7 +349,11 @@ class SandboxApp:
                 return json_reply(*self.aliases.update_alias(call.scope, fn, alias, request))
             if call.operation == "DeleteAlias":
                 fn, alias = call.params["fn"], call.params["alias"]
-                return json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
+                reply = json_reply(*self.aliases.delete_alias(call.scope, fn, alias))
+                with self._policies_lock:  # an alias's policy goes with it
+                    scope = call.scope
+                    self.alias_policies.pop((scope.account, scope.region, _plain(fn), alias), None)
+                return reply
             if "ProvisionedConcurrencyConfig" in call.operation:
                 return self._provisioned(call)
             override = self._overrides.get(call.operation)
@@ -490,6 +510,60 @@ class SandboxApp:
         if alias is not None:
             config["FunctionArn"] = f"{_arn(call, name)}:{alias}"
         return json_reply(200, body)
+
+    def _policy(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """Contract: "Resource policies (AddPermission / GetPolicy) are kept per qualifier: an
+        alias has its own." moto keeps those of functions and versions; this, those of aliases."""
+        name, qualifier = _target(call)
+        if qualifier is None or _is_version(qualifier):
+            return self._forward(environ)
+        scope = call.scope
+        if self.aliases.version_of(scope, name, qualifier) is None:
+            raise ApiError(
+                404,
+                "ResourceNotFoundException",
+                f"Cannot find alias arn: {_arn(call, name)}:{qualifier}",
+            )
+        key = (scope.account, scope.region, name, qualifier)
+        with self._policies_lock:
+            statements = self.alias_policies.setdefault(key, {})
+            if call.operation == "AddPermission":
+                request = _json_body(call.body)
+                sid = str(request.get("StatementId", ""))
+                if sid in statements:
+                    raise ApiError(
+                        409,
+                        "ResourceConflictException",
+                        f"The statement id ({sid}) provided already exists. Please provide a new "
+                        "statement id, or remove the existing statement.",
+                    )
+                statement = {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": request.get("Principal")},
+                    "Action": request.get("Action"),
+                    "Resource": f"{_arn(call, name)}:{qualifier}",
+                }
+                statements[sid] = statement
+                return json_reply(201, {"Statement": json.dumps(statement)})
+            if call.operation == "RemovePermission":
+                if statements.pop(call.params["sid"], None) is None:
+                    raise ApiError(
+                        404,
+                        "ResourceNotFoundException",
+                        "No policy is associated with the given resource.",
+                    )
+                return json_reply(204, None)
+            if not statements:
+                raise ApiError(
+                    404, "ResourceNotFoundException", "The resource you requested does not exist."
+                )
+            policy = {
+                "Version": "2012-10-17",
+                "Id": "default",
+                "Statement": list(statements.values()),
+            }
+            return json_reply(200, {"Policy": json.dumps(policy), "RevisionId": str(uuid.uuid4())})
 
     def _invoke(self, call: Call, environ: dict[str, Any]) -> Reply:
         """The sandbox runs no code (moto would need Docker): Invoke answers what the table says
