@@ -77,3 +77,30 @@ def test_invoking_a_missing_function_is_404(api: Sandbox, lam: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         lam.invoke(FunctionName="nope")
     assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(("weight", "executed"), [(0.0, "2"), (1.0, "1")])
+def test_an_alias_invokes_its_version_weighted_by_its_routing(
+    api: Sandbox, lam: Any, weight: float, executed: str
+) -> None:
+    lam.update_alias(
+        FunctionName="smoke",
+        Name="live",
+        RoutingConfig={"AdditionalVersionWeights": {"1": weight}},
+    )
+    api.set_invoke_result("smoke", payload={})
+    versions = {
+        lam.invoke(FunctionName="smoke", Qualifier="live")["ExecutedVersion"] for _ in range(20)
+    }
+    assert versions == {executed}
+
+
+def test_an_even_split_runs_both_versions(api: Sandbox, lam: Any) -> None:
+    lam.update_alias(
+        FunctionName="smoke", Name="live", RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}}
+    )
+    api.set_invoke_result("smoke", payload={})
+    versions = [
+        lam.invoke(FunctionName="smoke", Qualifier="live")["ExecutedVersion"] for _ in range(64)
+    ]
+    assert set(versions) == {"1", "2"}  # all 64 on one side: one chance in 2**63

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -387,6 +387,20 @@ class AliasService:
         with self._lock:
             record = self._aliases.get((scope.account, scope.region, function), {}).get(alias)
             return None if record is None else record.function_version
+
+    def invoked_version(
+        self, scope: Scope, function: str, alias: str, draw: Callable[[], float]
+    ) -> str | None:
+        """The version an invocation of the alias runs: its own, or its routing's version for
+        the share of invocations the routing weight gives (``draw`` is uniform in [0, 1))."""
+        with self._lock:
+            record = self._aliases.get((scope.account, scope.region, function), {}).get(alias)
+            if record is None:
+                return None
+            for version, weight in record.weights.items():
+                if draw() < weight:
+                    return version
+            return record.function_version
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 import socket
 import struct
@@ -576,7 +577,8 @@ class SandboxApp:
             )
         executed = qualifier or contract.LATEST
         if qualifier is not None and not _is_version(qualifier):
-            version = self.aliases.version_of(scope, name, qualifier)
+            # "Invoke with an alias qualifier invokes the alias's version (weighted by its routing)"
+            version = self.aliases.invoked_version(scope, name, qualifier, random.random)
             if version is None:
                 missing = f"{_arn(call, name)}:{qualifier}"
                 raise ApiError(404, "ResourceNotFoundException", f"Function not found: {missing}")
