@@ -501,9 +501,12 @@ def permissions(
     branch: Annotated[
         str, typer.Option(help="With --trust-policy: the branch the trusted workflows run from.")
     ] = "main",
+    region: RegionOpt = None,
+    default_account: DefaultAccountOpt = None,
 ) -> int:
     """Print a least-privilege IAM policy (JSON) for plan/drift or for apply, or with
-    --trust-policy the trust policy of its role (README, GitOps setup)."""
+    --trust-policy the trust policy of its role (README, GitOps setup). Without --region and
+    --default-account, manifests that name no Region or account are scoped to any."""
     from reconciler.contract import partition_of
     from reconciler.manifests import load_manifests
     from reconciler.permissions import FunctionScope, policy, trust_policy
@@ -524,10 +527,9 @@ def permissions(
     scopes = []
     for manifest in load_manifests(paths).manifests if paths else ():
         ref = manifest.spec.where
-        partition = ref.partition or (partition_of(ref.region) if ref.region else "aws")
-        scopes.append(
-            FunctionScope(ref.name, ref.region, ref.account, partition, prune=manifest.spec.prune)
-        )
+        where, owner = ref.region or region, ref.account or default_account
+        partition = ref.partition or (partition_of(where) if where else "aws")
+        scopes.append(FunctionScope(ref.name, where, owner, partition, prune=manifest.spec.prune))
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes)
     print(json.dumps(document, indent=2))
     return EXIT_OK

@@ -719,6 +719,17 @@ def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["permissions"]) == 1
 
 
+def test_permissions_name_the_default_account_and_region_when_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["permissions", "--plan", str(ROOT / "manifests"), "--default-account", "123456789012"]
+    assert main(args) == 0
+    (statement,) = json.loads(capsys.readouterr().out)["Statement"]
+    assert "arn:aws:lambda:eu-west-1:123456789012:function:payments-api" in statement["Resource"]
+    assert not any(":*:function:" in arn for arn in statement["Resource"])
+    assert main([*args[:3], "--default-account", "12"]) == 1
+
+
 def test_groups_fan_out_and_each_job_keeps_to_its_group(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
