@@ -465,6 +465,8 @@ def import_(
     if texts and not (schema_file.is_symlink() or schema_file.exists()):
         schema_file.write_text(json.dumps(manifest_schema(), indent=2) + "\n", encoding="utf-8")
     for target, (text, aliases) in texts.items():
+        if files[target].is_symlink():  # --force replaces the link itself, never what it points to
+            files[target].unlink()
         files[target].write_text(text, encoding="utf-8")
         written.append(str(files[target]))
         print(f"wrote {files[target]} ({aliases} alias{'es' * (aliases != 1)})")

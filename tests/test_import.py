@@ -202,6 +202,21 @@ def test_a_symlink_at_an_output_path_exists_even_if_dangling(
     assert sorted(p.name for p in out.iterdir()) == ["orders.yaml"]
 
 
+def test_force_replaces_a_symlink_not_what_it_points_to(
+    estate: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "precious.yaml").write_text("keep me\n", encoding="utf-8")
+    (out / "orders.yaml").symlink_to(elsewhere / "precious.yaml")
+    code, _, _ = run(estate, capsys, "import", "--all", "--out-dir", str(out), "--force")
+    assert code == 0
+    assert (elsewhere / "precious.yaml").read_text(encoding="utf-8") == "keep me\n"
+    assert not (out / "orders.yaml").is_symlink()
+    assert "function: " in (out / "orders.yaml").read_text(encoding="utf-8")
+
+
 def test_a_symlink_at_the_schema_path_is_left_alone(
     estate: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
