@@ -301,13 +301,7 @@ class AwsLambdaProvider:
         if self._account is None:
             with _mapped("asking STS who the credentials belong to", "GetCallerIdentity"):
                 identity = _ask(self.client("sts", self.default_region).get_caller_identity)
-                account = identity.get("Account")
-                if account is None:
-                    raise MalformedAnswerError("no Account")
-                if not isinstance(account, str) or not ACCOUNT_RE.fullmatch(account):
-                    raise MalformedAnswerError(
-                        f"Account {_clip(repr(account), 80)} is not a 12-digit account ID"
-                    )
+                account = _field(identity, "Account", ACCOUNT_RE, "a 12-digit account ID")
             self._account = account
         return self._account
 
@@ -355,13 +349,7 @@ class AwsLambdaProvider:
                         raise MalformedAnswerError(
                             f"a listed function is {_clip(repr(entry), 80)}, not an object"
                         )
-                    name = entry.get("FunctionName")
-                    if name is None:
-                        raise MalformedAnswerError("a listed function has no FunctionName")
-                    if not isinstance(name, str) or not _PLAIN_FUNCTION_NAME.fullmatch(name):
-                        raise MalformedAnswerError(
-                            f"FunctionName {_clip(repr(name), 80)} is not a function name"
-                        )
+                    name = _field(entry, "FunctionName", _PLAIN_FUNCTION_NAME, "a function name")
                     if name in names:
                         raise MalformedAnswerError(f"function {name!r} twice in one listing")
                     names.add(name)
@@ -491,6 +479,16 @@ def _pages(
         seen.add(following)
         marker = {"Marker": following}
     raise MalformedAnswerError(f"more than {max_pages} pages: the listing would never end")
+
+
+def _field(data: dict[str, Any], key: str, pattern: re.Pattern[str], meaning: str) -> str:
+    """``data[key]``, text that ``pattern`` matches whole; else a ``MalformedAnswerError``."""
+    value = data.get(key)
+    if value is None:
+        raise MalformedAnswerError(f"no {key}")
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise MalformedAnswerError(f"{key} {_clip(repr(value), 80)} is not {meaning}")
+    return value
 
 
 def _listed(page: dict[str, Any], key: str) -> list[Any]:
