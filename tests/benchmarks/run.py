@@ -123,18 +123,7 @@ def network(scale: Scale) -> dict[str, Any]:
                 continue
             sandbox.set_quotas({"GetFunction": 100.0 * scale.rate_factor, "*": rate})
             sandbox.set_latency(scale.latency_ms)
-            sandbox.reset_stats()
-            started = time.perf_counter()
-            failed = run()
-            seconds = time.perf_counter() - started
-            stats = sandbox.stats()
-            lambda_calls = {op: n for op, n in stats["calls"].items() if ":" not in op}
-            results[name] = {
-                "seconds": round(seconds, 3),
-                "calls": sum(lambda_calls.values()),
-                "throttled": sum(stats["throttled"].values()),
-                "failed": failed,
-            }
+            results[name] = _measure(sandbox, run)
             time.sleep(1.0)  # let the server's buckets refill before the next peer
         results["terraform_pattern"]["note"] = (
             "a model of how Terraform refreshes aws_lambda_alias: one GetAlias per alias, "
@@ -185,22 +174,8 @@ def apply_network(scale: Scale) -> dict[str, Any]:
             sandbox.set_quotas({"GetFunction": 100.0 * scale.rate_factor, "*": rate})
             sandbox.set_latency(scale.latency_ms)
             time.sleep(1.0)  # the server's buckets full, as for every peer
-            sandbox.reset_stats()
-            started = time.perf_counter()
-            failed = run()
-            seconds = time.perf_counter() - started
-            stats = sandbox.stats()
-            lambda_calls = {
-                op: n
-                for op, n in stats["calls"].items()
-                if ":" not in op and op != "GetFunction"  # pre-flight: a budget of its own
-            }
-            results[name] = {
-                "seconds": round(seconds, 3),
-                "calls": sum(lambda_calls.values()),
-                "throttled": sum(stats["throttled"].values()),
-                "failed": failed,
-            }
+            # GetFunction (the pre-flight checks) draws on a budget of its own.
+            results[name] = _measure(sandbox, run, leave_out=("GetFunction",))
         return results
 
 
@@ -266,6 +241,24 @@ def _awscli_apply(names: list[str], env: dict[str, str]) -> int:
         )
         failed += got.returncode != 0 or put.returncode != 0
     return failed
+
+
+def _measure(
+    sandbox: Any, run: Callable[[], int], leave_out: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One peer's run: seconds, Lambda control-plane calls, throttled and failed ones."""
+    sandbox.reset_stats()
+    started = time.perf_counter()
+    failed = run()
+    seconds = time.perf_counter() - started
+    stats = sandbox.stats()
+    calls = {op: n for op, n in stats["calls"].items() if ":" not in op and op not in leave_out}
+    return {
+        "seconds": round(seconds, 3),
+        "calls": sum(calls.values()),
+        "throttled": sum(stats["throttled"].values()),
+        "failed": failed,
+    }
 
 
 def _use_sandbox(url: str) -> dict[str, str]:
@@ -478,6 +471,21 @@ def startup(estate: Path) -> dict[str, Any]:
 # -- report --------------------------------------------------------------------------------------
 
 
+def _peer_rows(section: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """A row per peer: seconds, times the section's floor, calls, throttled, failed."""
+    rows = []
+    for name in names:
+        row = section[name]
+        if "skipped" in row:
+            rows.append(f"  {name:<18} skipped: {row['skipped']}")
+            continue
+        rows.append(
+            f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / section['floor_s']:>8.2f} "
+            f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
+        )
+    return rows
+
+
 def table(results: dict[str, Any]) -> str:
     net, cpu_, start = results["network"], results["cpu"], results["startup"]
     lines = [
@@ -485,29 +493,13 @@ def table(results: dict[str, Any]) -> str:
         f"{net['rate']:g} req/s, {net['latency_ms']:g} ms latency, floor {net['floor_s']} s",
         f"  {'':<18} {'seconds':>8} {'x floor':>8} {'calls':>6} {'throttled':>9} {'failed':>6}",
     ]
-    for name in ("reconciler", "naive_boto3", "awscli_loop", "terraform_pattern"):
-        row = net[name]
-        if "skipped" in row:
-            lines.append(f"  {name:<18} skipped: {row['skipped']}")
-            continue
-        lines.append(
-            f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / net['floor_s']:>8.2f} "
-            f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
-        )
+    lines += _peer_rows(net, ("reconciler", "naive_boto3", "awscli_loop", "terraform_pattern"))
     applied = net["apply"]
-    lines += [
+    lines.append(
         f"apply: {applied['functions']} functions, one guarded update each, floor "
-        f"{applied['floor_s']} s",
-    ]
-    for name in ("reconciler", "naive_boto3", "awscli_loop"):
-        row = applied[name]
-        if "skipped" in row:
-            lines.append(f"  {name:<18} skipped: {row['skipped']}")
-            continue
-        lines.append(
-            f"  {name:<18} {row['seconds']:>8.2f} {row['seconds'] / applied['floor_s']:>8.2f} "
-            f"{row['calls']:>6} {row['throttled']:>9} {row['failed']:>6}"
-        )
+        f"{applied['floor_s']} s"
+    )
+    lines += _peer_rows(applied, ("reconciler", "naive_boto3", "awscli_loop"))
     lines += [
         f"cpu: {cpu_['aliases']} aliases in {cpu_['functions']} functions, "
         f"{cpu_['changes']} to change",
