@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from reconciler.contract import ACCOUNT_RE
 from reconciler.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,7 +94,6 @@ APPLY_ENVIRONMENT = "production"
 # GitHub's rules for names: an owner is letters, digits and inner hyphens; a repository is letters,
 # digits, '.', '_' and '-'. Nothing else may reach a subject, where '*' or ':' would change it.
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?/[A-Za-z0-9._-]{1,100}")
-_ACCOUNT = re.compile(r"[0-9]{12}")
 _BRANCH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 
 
@@ -114,7 +114,7 @@ def trust_policy(
         raise InputError(
             f"repository {repository!r}: expected OWNER/NAME, as in github.com/OWNER/NAME"
         )
-    if not _ACCOUNT.fullmatch(account):
+    if not ACCOUNT_RE.fullmatch(account):
         raise InputError(f"account {account!r}: an AWS account is 12 digits")
     if (
         not _BRANCH.fullmatch(branch)
