@@ -79,6 +79,11 @@ def apply(
     A plan that holds anything apply must not make (see ``plan_problems``) is refused whole,
     before any write."""
     problems = plan_problems(plan)
+    problems += [
+        f"{c.address}: a rollout, made step by step by reconciler.rollout, never in one write"
+        for c in plan.changes
+        if c.rollout is not None
+    ]
     if problems:
         raise InputError("the plan cannot be applied; nothing was changed:", details=problems)
     stopped = threading.Event()

@@ -14,6 +14,7 @@ from reconciler.contract import (
     version_problem,
 )
 from reconciler.errors import MalformedAnswerError
+from reconciler.rollout.model import Rollout
 
 WEIGHT_TOLERANCE = 1e-9
 
@@ -62,12 +63,14 @@ class FunctionTarget:
 
 @dataclass(frozen=True, slots=True)
 class DesiredAlias:
-    """What an alias should be. ``description`` None means the manifest leaves it as it is."""
+    """What an alias should be. ``description`` None means the manifest leaves it as it is;
+    ``rollout``, how a new version is reached (not a field of the alias: it is never compared)."""
 
     name: str
     version: str
     description: str | None = None
     routing: Route | None = None
+    rollout: Rollout | None = None
 
     def managed_fields(self) -> dict[str, Any]:
         """The fields this alias manages, as plain data for diffs and plan files."""

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler import contract
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
+from reconciler.rollout.spec import Hooks, RolloutSpec
 from reconciler.spec import AliasSpec, FunctionSpec, Routing
 
 try:
@@ -620,7 +621,10 @@ def _keys_at(loc: Loc) -> list[str]:
     """The keys a manifest allows in the mapping at ``loc``."""
     model: type[BaseModel] = FunctionSpec
     if loc[:1] == ("aliases",) and len(loc) >= 2:
-        model = Routing if loc[2:3] == ("routing",) else AliasSpec
+        nested: dict[str, type[BaseModel]] = {"routing": Routing, "rollout": RolloutSpec}
+        model = nested.get(str(loc[2]), AliasSpec) if len(loc) > 2 else AliasSpec
+        if loc[2:4] == ("rollout", "hooks"):
+            model = Hooks
     return list(model.model_fields)
 
 

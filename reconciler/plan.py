@@ -18,9 +18,14 @@ from typing import Any, TypeVar
 from reconciler import contract
 from reconciler.errors import InputError, PlanFileError
 from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
+from reconciler.rollout.model import Rollout
 
 # 2.0: a digest of the file's content; deletes record the prune policy that allowed them.
+# 3.0: a change may carry a rollout. Only plans that hold one are written as 3.0, so a reader
+# that knows no rollouts refuses them instead of moving all the traffic in one write.
 FORMAT_VERSION = "2.0"
+ROLLOUT_FORMAT_VERSION = "3.0"
+READABLE_MAJORS = ("2", "3")
 DIGEST_PREFIX = "sha256:"
 
 
@@ -83,8 +88,24 @@ class Change:
         return field_diffs(self.before.fields_like(self.after), self.after.managed_fields())
 
     @property
+    def rollout(self) -> Rollout | None:
+        """The rollout apply follows for this change: only an update that changes the version of
+        an alias whose manifest gives one. Creates and other updates apply at once."""
+        if (
+            self.action is Action.UPDATE
+            and self.after is not None
+            and self.before is not None
+            and self.after.rollout is not None
+            and self.before.version != self.after.version
+        ):
+            return self.after.rollout
+        return None
+
+    @property
     def reason(self) -> str:
         """Why, for display only: derived like ``diffs``, never driving apply."""
+        if self.rollout is not None:
+            return f"rollout {self.rollout.path()}"
         if self.action is Action.CREATE:
             return "not live"
         if self.action is Action.DELETE:
@@ -235,8 +256,13 @@ def _refuse_unused(patterns: Iterable[str], used: Callable[[str], bool], what: s
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The plan as plain data, with the digest of its canonical content."""
+    version = (
+        ROLLOUT_FORMAT_VERSION
+        if any(c.after is not None and c.after.rollout for c in plan.changes)
+        else FORMAT_VERSION
+    )
     document: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
+        "format_version": version,
         "created_at": plan.created_at,
         "manifests_digest": plan.manifests_digest,
         "summary": {
@@ -254,7 +280,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {**_target_to_dict(t), "address": t.address} for t in plan.missing_functions
         ],
     }
-    return {"format_version": FORMAT_VERSION, "digest": content_digest(document), **document}
+    return {"format_version": version, "digest": content_digest(document), **document}
 
 
 def content_digest(document: dict[str, Any]) -> str:
@@ -281,11 +307,11 @@ def loads_plan(text: str, *, source: str = "plan") -> Plan:
         raise PlanFileError(f"{source}: not a saved plan ({detail})") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise PlanFileError(f"{source}: not a saved plan (no format_version)")
-    readable = FORMAT_VERSION.split(".", 1)[0]
-    if str(data["format_version"]).split(".", 1)[0] != readable:
+    if str(data["format_version"]).split(".", 1)[0] not in READABLE_MAJORS:
+        readable = " and ".join(f"{major}.x" for major in READABLE_MAJORS)
         raise PlanFileError(
             f"{source}: plan format {str(data['format_version'])[:20]!r} is not readable by this "
-            f"version (reads {readable}.x); plan again with this version"
+            f"version (reads {readable}); plan again with this version"
         )
     try:
         intact = data.get("digest") == content_digest(data)
@@ -390,6 +416,12 @@ def _desired_problems(alias: DesiredAlias) -> list[str]:
         problems.append(version_problem)
     if alias.description is not None and len(alias.description) > contract.DESCRIPTION_MAX:
         problems.append(f"a description longer than {contract.DESCRIPTION_MAX} characters")
+    if alias.rollout is not None:
+        if alias.routing is not None:
+            problems.append("a rollout and routing together")
+        if alias.version == contract.LATEST:
+            problems.append("a rollout to $LATEST")
+        problems.extend(f"rollout: {p}" for p in alias.rollout.problems())
     if alias.routing is not None:
         if not math.isfinite(alias.routing.weight):
             problems.append("a routing weight that is not a number")
@@ -457,6 +489,20 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Damaged(f"{self._sub(key)} must be a number, not {type(value).__name__}")
         return float(value)
+
+    def integer(self, key: str) -> int:
+        value = self._field(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Damaged(f"{self._sub(key)} must be a whole number, not {type(value).__name__}")
+        return value
+
+    def integers(self, key: str) -> tuple[int, ...]:
+        value = self._field(key)
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise _Damaged(f"{self._sub(key)} must be a list of whole numbers")
+        return tuple(value)
 
     def at(self, key: str) -> _Reader:
         value = self._field(key)
@@ -533,15 +579,31 @@ def _live_from(data: _Reader) -> LiveAlias:
 
 
 def _desired_to_dict(alias: DesiredAlias) -> dict[str, Any]:
-    return {"name": alias.name, **alias.managed_fields()}
+    data = {"name": alias.name, **alias.managed_fields()}
+    if alias.rollout is not None:
+        data["rollout"] = alias.rollout.to_dict()
+    return data
 
 
 def _desired_from(data: _Reader) -> DesiredAlias:
+    rollout = data.optional("rollout")
     return DesiredAlias(
         name=data.text("name"),
         version=data.text("version"),
         description=data.optional_text("description"),
         routing=_route_from(data.optional("routing")),
+        rollout=None if rollout is None else _rollout_from(rollout),
+    )
+
+
+def _rollout_from(data: _Reader) -> Rollout:
+    hooks = data.at("hooks")
+    return Rollout(
+        steps=data.integers("steps"),
+        bake=data.integer("bake_seconds"),
+        alarms=data.strings("alarms"),
+        before=hooks.optional_text("before"),
+        after=hooks.optional_text("after"),
     )
 
 

@@ -44,6 +44,7 @@ class DesiredFunction:
                     routing=None
                     if a.routing is None
                     else Route(a.routing.version, a.routing.weight),
+                    rollout=None if a.rollout is None else a.rollout.to_model(),
                 )
                 for a in spec.aliases
             ),

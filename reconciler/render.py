@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.applier import ApplyReport, Outcome, Result
 from reconciler.contract import LATEST
 from reconciler.live import FunctionTarget, Route
-from reconciler.plan import Action, Change, Plan, plan_to_dict
+from reconciler.plan import Action, Change, FieldDiff, Plan, plan_to_dict
 
 _COLOURS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.NOOP: "0"}
 _OUTCOME_COLOURS = {Outcome.STALE: "33", Outcome.FAILED: "31", Outcome.SKIPPED: "33"}
@@ -155,14 +155,31 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
     head = f"{change.action.value} {inert_text(change.address)}"
     if change.action is Action.DELETE:
         head += f"  ({inert_text(change.reason)})"
+    if (described := _rollout_text(change)) is not None:
+        head += f"  {inert_text(described)}"
     lines = [_paint(head, _COLOURS[change.action], colour)]
-    for diff in change.diffs:
+    for diff in _shown_diffs(change):
         field = inert_text(diff.field)
         if change.action is Action.CREATE:
             lines.append(f"    {field}: {show_value(diff.after)}")
         else:
             lines.append(f"    {field}: {show_value(diff.before)} -> {show_value(diff.after)}")
     return lines
+
+
+def _rollout_text(change: Change) -> str | None:
+    """``12 -> 13 via 5% -> 25% -> 50% -> 100%, 10m each, gated on 2 alarms (about 30m)``."""
+    rollout = change.rollout
+    if rollout is None or change.before is None or change.after is None:
+        return None
+    return rollout.describe(change.before.version, change.after.version)
+
+
+def _shown_diffs(change: Change) -> tuple[FieldDiff, ...]:
+    """A rollout's line says where version and routing go; the other fields are shown as ever."""
+    if change.rollout is None:
+        return change.diffs
+    return tuple(d for d in change.diffs if d.field.split(".")[0] not in ("version", "routing"))
 
 
 def apply_text(report: ApplyReport, *, colour: bool = False) -> str:
@@ -295,7 +312,9 @@ def _changes_cell(change: Change) -> str:
     if change.action is Action.DELETE:
         return _md(change.reason)
     parts = []
-    for diff in change.diffs:
+    if (described := _rollout_text(change)) is not None:
+        parts.append(f"rollout: {_md(described)}")
+    for diff in _shown_diffs(change):
         field = _md(diff.field)
         if change.action is Action.CREATE:
             parts.append(f"{field}: {_md_value(diff.after)}")

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from reconciler import contract
+from reconciler.rollout.spec import RolloutSpec
 
 
 def _version_text(value: Any) -> Any:
@@ -133,6 +134,11 @@ class AliasSpec(_Model):
         json_schema_extra={  # routing needs a published version to route from
             "if": {"required": ["routing"], "properties": {"routing": {"type": "object"}}},
             "then": {"properties": {"version": {"not": {"const": contract.LATEST}}}},
+            # a rollout moves to a published version, by routing of its own
+            "dependentSchemas": {
+                "rollout": {"properties": {"version": {"not": {"const": contract.LATEST}}}}
+            },
+            "not": {"required": ["routing", "rollout"]},
         }
     )
 
@@ -147,6 +153,11 @@ class AliasSpec(_Model):
     )
     routing: Routing | None = Field(
         default=None, description="Weighted routing to a second version; omitted means none."
+    )
+    rollout: RolloutSpec | None = Field(
+        default=None,
+        description="Move to a new version in weight steps gated on alarms and hooks, "
+        "instead of in one write.",
     )
 
     @field_validator("name")
@@ -164,6 +175,12 @@ class AliasSpec(_Model):
 
     @model_validator(mode="after")
     def _routing(self) -> AliasSpec:
+        if self.rollout is not None and self.routing is not None:
+            raise ValueError(
+                "rollout sets the routing itself, step by step: remove routing, or rollout"
+            )
+        if self.rollout is not None and self.version == contract.LATEST:
+            raise ValueError("a rollout moves to a published version, not $LATEST")
         if self.routing is not None:
             problem = contract.routing_problem(
                 self.version, {self.routing.version: self.routing.weight}

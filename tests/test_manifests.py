@@ -978,7 +978,7 @@ def test_a_misspelt_key_gets_the_key_it_probably_meant(tmp_path: Path) -> None:
         tmp_path,
         "function: fn\nregion: eu-west-1\nprnue: true\naliases:\n"
         "  - {name: live, version: 1, descripton: x, routing: {version: 2, wieght: 0.1}}\n"
-        "  - {name: b, version: 1, colour: red}\n",
+        "  - {name: b, version: 1, owner: red}\n",
     )
     with pytest.raises(ManifestError) as excinfo:
         load_manifests([tmp_path])
@@ -986,4 +986,4 @@ def test_a_misspelt_key_gets_the_key_it_probably_meant(tmp_path: Path) -> None:
     assert said[(3, 1)].endswith("(did you mean 'prune'?)")
     assert said[(5, 30)].endswith("(did you mean 'description'?)")
     assert said[(5, 67)].endswith("(did you mean 'weight'?)")
-    assert "did you mean" not in said[(6, 27)]  # nothing close to 'colour'
+    assert "did you mean" not in said[(6, 27)]  # nothing close to 'owner'

@@ -51,6 +51,10 @@ def doc(*changes: tuple[str, Any]) -> Any:
     return document
 
 
+def arn_text(name: str) -> str:
+    return f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{name}"
+
+
 def arn(partition: str, region: str, account: str = ACCOUNT, name: str = "f") -> Any:
     text = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
     return doc(("function", text), ("region", GONE))  # an ARN's Region is the function's
@@ -58,6 +62,10 @@ def arn(partition: str, region: str, account: str = ACCOUNT, name: str = "f") ->
 
 def routed(**routing: Any) -> Any:
     return doc(("aliases.0.version", 1), ("aliases.0.routing", routing))
+
+
+def rolled(**rollout: Any) -> Any:
+    return doc(("aliases.0.version", 2), ("aliases.0.rollout", {"bake": "1m", **rollout}))
 
 
 # (id, document, valid?)
@@ -216,6 +224,56 @@ CASES: list[tuple[str, Any, bool]] = [
     ),
 ]
 
+# rollouts
+CASES += [
+    ("rollout-steps", rolled(steps=[5, 25, 50]), True),
+    ("rollout-null", doc(("aliases.0.rollout", None)), True),
+    ("rollout-steps-1-99", rolled(steps=[1, 99]), True),
+    ("rollout-steps-100", rolled(steps=[5, 100]), False),
+    ("rollout-steps-0", rolled(steps=[0, 5]), False),
+    ("rollout-steps-empty", rolled(steps=[]), False),
+    ("rollout-steps-float", rolled(steps=[5.5]), False),
+    ("rollout-steps-text", rolled(steps=["5"]), False),
+    ("rollout-steps-null", rolled(steps=None, canary=5), False),
+    ("rollout-canary", rolled(canary=10), True),
+    ("rollout-canary-100", rolled(canary=100), False),
+    ("rollout-linear", rolled(linear=10), True),
+    ("rollout-linear-true", rolled(linear=True), False),
+    ("rollout-no-shape", rolled(), False),
+    ("rollout-two-shapes", rolled(canary=10, linear=10), False),
+    ("rollout-no-bake", doc(("aliases.0.version", 2), ("aliases.0.rollout", {"canary": 5})), False),
+    ("rollout-bake-30s", rolled(canary=5, bake="30s"), True),
+    ("rollout-bake-2h", rolled(canary=5, bake="2h"), True),
+    ("rollout-bake-number", rolled(canary=5, bake=600), False),
+    ("rollout-bake-days", rolled(canary=5, bake="1d"), False),
+    ("rollout-bake-0s", rolled(canary=5, bake="0s"), False),
+    ("rollout-bake-compound", rolled(canary=5, bake="1h30m"), False),
+    ("rollout-alarms", rolled(canary=5, alarms=["payments-api-errors", "p99 > 1s"]), True),
+    ("rollout-alarms-empty-name", rolled(canary=5, alarms=[""]), False),
+    ("rollout-alarms-256", rolled(canary=5, alarms=["a" * 256]), False),
+    ("rollout-alarms-control", rolled(canary=5, alarms=["a\nb"]), False),
+    ("rollout-alarms-text", rolled(canary=5, alarms="a"), False),
+    ("rollout-hooks", rolled(canary=5, hooks={"before": "smoke", "after": "smoke"}), True),
+    ("rollout-hooks-after-arn", rolled(canary=5, hooks={"after": arn_text("smoke")}), True),
+    ("rollout-hooks-before-qualified", rolled(canary=5, hooks={"before": "smoke:live"}), False),
+    ("rollout-hooks-unknown", rolled(canary=5, hooks={"during": "smoke"}), False),
+    ("rollout-unknown-key", rolled(canary=5, bakes="1m"), False),
+    (
+        "rollout-to-latest",
+        doc(("aliases.0.rollout", {"canary": 5, "bake": "1m"}), ("aliases.0.version", "$LATEST")),
+        False,
+    ),
+    (
+        "rollout-with-routing",
+        doc(
+            ("aliases.0.version", 1),
+            ("aliases.0.routing", {"version": 2, "weight": 0.5}),
+            ("aliases.0.rollout", {"canary": 5, "bake": "1m"}),
+        ),
+        False,
+    ),
+]
+
 # What validation refuses and no JSON Schema can say: comparisons between two values, and
 # JSON's own model, in which 12.0 is the integer 12.
 BEYOND_SCHEMA: list[tuple[str, Any]] = [
@@ -230,6 +288,10 @@ BEYOND_SCHEMA: list[tuple[str, Any]] = [
         doc(("aliases", [{"name": "live", "version": 1}, {"name": "live", "version": 2}])),
     ),
     ("version-12.0", doc(("aliases.0.version", 12.0))),
+    ("rollout-steps-descending", rolled(steps=[50, 25])),
+    ("rollout-steps-twice", rolled(steps=[5, 5])),
+    ("rollout-alarm-twice", rolled(canary=5, alarms=["a", "a"])),
+    ("rollout-bake-25h", rolled(canary=5, bake="25h")),
     # The API's 1024 characters: a schema could say it of integers only as a 1024-digit maximum.
     ("version-1025-digits", doc(("aliases.0.version", int("9" * 1025)))),
 ]
@@ -281,6 +343,15 @@ def test_there_are_cases_on_every_key_of_the_schema() -> None:
         "AliasSpec.routing": "routing",
         "Routing.version": "routing-to-",
         "Routing.weight": "routing-weight",
+        "AliasSpec.rollout": "rollout-",
+        "RolloutSpec.steps": "rollout-steps",
+        "RolloutSpec.canary": "rollout-canary",
+        "RolloutSpec.linear": "rollout-linear",
+        "RolloutSpec.bake": "rollout-bake",
+        "RolloutSpec.alarms": "rollout-alarms",
+        "RolloutSpec.hooks": "rollout-hooks",
+        "Hooks.before": "rollout-hooks-before",
+        "Hooks.after": "rollout-hooks-after",
     }
     assert set(words) == keys
     assert all(word in named for word in words.values())
