@@ -14,6 +14,7 @@ import re
 import socket
 import struct
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -71,6 +72,10 @@ _LAMBDA_ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
         {"GET": "ListVersionsByFunction", "POST": "PublishVersion"},
     ),
     (re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/invocations/?"), {"POST": "Invoke"}),
+    (
+        re.compile(r"/2017-03-31/tags/(?P<arn>.+)"),
+        {"GET": "ListTags", "POST": "TagResource", "DELETE": "UntagResource"},
+    ),
     (
         re.compile(r"/2015-03-31/functions/(?P<fn>[^/]+)/policy/?"),
         {"GET": "GetPolicy", "POST": "AddPermission"},
@@ -264,6 +269,7 @@ class SandboxApp:
             "ListVersionsByFunction": self._list_versions,
             "DeleteFunction": self._delete_function,
             "Invoke": self._invoke,
+            "TagResource": self._tag_resource,
             "AddPermission": self._policy,
             "GetPolicy": self._policy,
             "RemovePermission": self._policy,
@@ -591,10 +597,34 @@ class SandboxApp:
                 f"The sandbox runs no function code, and has no answer for {name}: set one with "
                 'sandbox.set_invoke_result(...) or POST /_sandbox/config {"invoke": [...]}',
             )
+        if result.delay_seconds:
+            time.sleep(result.delay_seconds)
         headers = [("X-Amz-Executed-Version", executed)]
         if result.function_error:
             headers.append(("X-Amz-Function-Error", result.function_error))
         return json_reply(200, result.payload, headers)
+
+    def _tag_resource(self, call: Call, environ: dict[str, Any]) -> Reply:
+        """AWS's limits on tags, which moto does not check: keys of 1-128 and values of 0-256
+        characters, of letters, digits, spaces and _ . : / = + - @; no "aws:" prefix; at most
+        50 tags on a function."""
+        tags = _json_body(call.body).get("Tags")
+        if not isinstance(tags, dict) or not tags:
+            raise ApiError(400, contract.VALIDATION, "Tags must be a non-empty map")
+        for key, value in tags.items():
+            problem = _tag_problem(str(key), value)
+            if problem:
+                raise ApiError(400, contract.INVALID_PARAMETER, problem)
+        status, data = self.functions.call("GET", call.path, call.scope.region)
+        if status == 200:
+            existing = json.loads(data).get("Tags") or {}
+            if len(set(existing) | set(tags)) > TAGS_MAX:
+                raise ApiError(
+                    400,
+                    contract.INVALID_PARAMETER,
+                    f"A resource can have at most {TAGS_MAX} tags",
+                )
+        return self._forward(environ)
 
     def _delete_function(self, call: Call, environ: dict[str, Any]) -> Reply:
         """Delete the function, or one version of it; not $LATEST alone, nor an alias."""
@@ -707,6 +737,24 @@ def _target(call: Call) -> tuple[str, str | None]:
     ):
         raise ApiError(404, "ResourceNotFoundException", f"Function not found: {function}")
     return ref.name, asked if asked is not None else ref.qualifier
+
+
+TAGS_MAX = 50
+_TAG_CHARACTERS = "letters, digits, spaces and _.:/=+-@"
+_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+
+
+def _tag_problem(key: str, value: object) -> str | None:
+    """Why AWS refuses this tag, in its words, or None."""
+    if not isinstance(value, str):
+        return f"Tag value for {key} must be a string"
+    if not 1 <= len(key) <= 128 or not _TAG_TEXT.fullmatch(key):
+        return f"Tag key {key!r} must be 1-128 characters of {_TAG_CHARACTERS}"
+    if key.lower().startswith("aws:"):
+        return "Tag keys starting with aws: are reserved for AWS use"
+    if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+        return f"Tag value for {key} must be 0-256 characters of {_TAG_CHARACTERS}"
+    return None
 
 
 def _is_version(qualifier: str) -> bool:

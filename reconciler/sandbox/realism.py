@@ -116,9 +116,31 @@ class InvokeResult:
 
     payload: Any = None
     function_error: str | None = None
+    delay_seconds: float = 0.0  # how long the function "runs" before answering
 
     def to_dict(self) -> dict[str, Any]:
-        return {"payload": self.payload, "function_error": self.function_error}
+        return {
+            "payload": self.payload,
+            "function_error": self.function_error,
+            "delay_seconds": self.delay_seconds,
+        }
+
+    @classmethod
+    def hook(cls, answer: str, delay_seconds: float = 0.0) -> InvokeResult:
+        """A validator's answer, as CodeDeploy-style hooks give it: ``succeed`` answers
+        {"status": "Succeeded"}, ``fail`` {"status": "Failed"}, ``error`` is a function error."""
+        if answer not in HOOK_ANSWERS:
+            raise ValueError(f"a hook answers one of {', '.join(HOOK_ANSWERS)}, not {answer!r}")
+        if not math.isfinite(delay_seconds) or delay_seconds < 0:
+            raise ValueError(f"a hook's delay is a number of seconds, not {delay_seconds!r}")
+        if answer == "error":
+            payload = {"errorMessage": "hook failed", "errorType": "Exception"}
+            return cls(payload, "Unhandled", delay_seconds)
+        status = "Succeeded" if answer == "succeed" else "Failed"
+        return cls({"status": status}, None, delay_seconds)
+
+
+HOOK_ANSWERS = ("succeed", "fail", "error")
 
 
 class Realism:
@@ -195,8 +217,15 @@ class Realism:
         if "refuse_weighted_provisioned" in data:
             self.refuse_weighted_provisioned = bool(data["refuse_weighted_provisioned"])
         for answer in data.get("invoke", []):
-            result = InvokeResult(answer.get("payload"), answer.get("function_error"))
+            result = InvokeResult(
+                answer.get("payload"),
+                answer.get("function_error"),
+                float(answer.get("delay_seconds", 0.0)),
+            )
             self.set_invoke_result(str(answer["function"]), answer.get("qualifier"), result)
+        for hook in data.get("hooks", []):
+            result = InvokeResult.hook(str(hook["answer"]), float(hook.get("delay_seconds", 0.0)))
+            self.set_invoke_result(str(hook["function"]), hook.get("qualifier"), result)
 
     def describe(self) -> dict[str, Any]:
         with self._lock:

@@ -9,9 +9,13 @@ functions:
     aliases:
       - {name: live, version: 12, description: production, routing: {version: 13, weight: 0.05}}
       - {name: warm, version: 12, provisioned_concurrency: 5}
+    alarms: [{name: payments-api-errors, state: OK}]   # CloudWatch alarms, in its Region
+  - name: payments-smoke
+    hook: succeed                  # what Invoke answers: succeed, fail or error
   - name: orders
     region: us-east-1
     versions: [{}, {role: other-role}, {dead_letter: "arn:aws:sqs:us-east-1:123456789012:dlq"}]
+    hook: {answer: fail, delay_seconds: 2}
 ```
 """
 
@@ -54,6 +58,21 @@ class AliasSeed:
         return request
 
 
+ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+
+
+@dataclass(frozen=True)
+class AlarmSeed:
+    name: str
+    state: str = "OK"
+
+
+@dataclass(frozen=True)
+class HookSeed:
+    answer: str  # succeed, fail or error
+    delay_seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class FunctionSeed:
     name: str
@@ -61,6 +80,8 @@ class FunctionSeed:
     versions: tuple[VersionSeed, ...] = ()
     role: str = DEFAULT_ROLE
     aliases: tuple[AliasSeed, ...] = ()
+    alarms: tuple[AlarmSeed, ...] = ()
+    hook: HookSeed | None = None
 
 
 def parse_seed(data: Any, default_region: str) -> list[FunctionSeed]:
@@ -98,7 +119,7 @@ def _function(data: Any, region: str, index: int) -> FunctionSeed:
     where = f"functions[{index}]"
     if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
         raise SeedError(f"{where}: each function is a mapping with a 'name'")
-    unknown = set(data) - {"name", "region", "versions", "role", "aliases"}
+    unknown = set(data) - {"name", "region", "versions", "role", "aliases", "alarms", "hook"}
     if unknown:
         raise SeedError(f"{where}: unknown keys: {', '.join(sorted(unknown))}")
     raw_versions = data.get("versions", 1)
@@ -132,4 +153,31 @@ def _function(data: Any, region: str, index: int) -> FunctionSeed:
         versions=versions,
         role=str(data.get("role") or DEFAULT_ROLE),
         aliases=tuple(aliases),
+        alarms=_alarms(data.get("alarms") or [], where),
+        hook=_hook(data.get("hook"), where),
     )
+
+
+def _alarms(data: Any, where: str) -> tuple[AlarmSeed, ...]:
+    alarms = []
+    for j, alarm in enumerate(data if isinstance(data, Sequence) else [None]):
+        if not isinstance(alarm, Mapping) or not isinstance(alarm.get("name"), str):
+            raise SeedError(f"{where}.alarms[{j}]: each alarm is a mapping with a 'name'")
+        state = str(alarm.get("state", "OK"))
+        if state not in ALARM_STATES:
+            raise SeedError(f"{where}.alarms[{j}]: state is one of {', '.join(ALARM_STATES)}")
+        alarms.append(AlarmSeed(alarm["name"], state))
+    return tuple(alarms)
+
+
+def _hook(data: Any, where: str) -> HookSeed | None:
+    if data is None:
+        return None
+    if isinstance(data, str):
+        data = {"answer": data}
+    if not isinstance(data, Mapping) or set(data) - {"answer", "delay_seconds"}:
+        raise SeedError(f"{where}.hook: succeed, fail, error, or {{answer, delay_seconds}}")
+    delay = data.get("delay_seconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float):
+        raise SeedError(f"{where}.hook.delay_seconds: a number of seconds")
+    return HookSeed(str(data.get("answer")), float(delay))

@@ -8,10 +8,12 @@ Admin endpoint (JSON), under ``/_sandbox``:
     GET  /stats            calls by operation, reads and writes, throttles, faults
     DELETE /stats          zero the counters
     GET|POST /config       {"quotas": "aws" | {...} | null, "latency_ms": N, "faults": [...],
-                            "provisioned_ready_seconds": N, "refuse_weighted_provisioned": bool}
+                            "provisioned_ready_seconds": N, "refuse_weighted_provisioned": bool,
+                            "invoke": [...], "hooks": [{"function", "answer", "delay_seconds"}]}
     POST /faults           add one fault rule {"kind", "operation", "count" | "rate"}
     POST /out-of-band      change an alias after the next matching call {"after", "function", ...}
     POST /aliases/REGION/FUNCTION   change an alias now, as another writer would
+    POST /alarms           a CloudWatch alarm {"name", "state": OK | ALARM | ..., "region"}
     POST /seed             a seed document (YAML or JSON)
     POST /reset            forget everything: functions, aliases, switches, counters
 """
@@ -189,6 +191,57 @@ class Sandbox:
         code. ``function_error`` ("Unhandled", "Handled") makes it a function's failure."""
         self.realism.set_invoke_result(function, qualifier, InvokeResult(payload, function_error))
 
+    def set_hook(
+        self, function: str, answer: str, *, qualifier: str | None = None, delay_seconds: float = 0
+    ) -> None:
+        """Invoke of ``function`` answers as a validator does: ``succeed`` ({"status":
+        "Succeeded"}), ``fail`` ({"status": "Failed"}) or ``error`` (a function error), after
+        ``delay_seconds``."""
+        self.realism.set_invoke_result(
+            function, qualifier, InvokeResult.hook(answer, delay_seconds)
+        )
+
+    def put_alarm(self, name: str, state: str = "OK", region: str | None = None) -> None:
+        """A CloudWatch metric alarm named ``name``, in ``state`` (OK, ALARM, INSUFFICIENT_DATA),
+        made through CloudWatch's own API (moto's)."""
+        region = region or self.region
+        self._cloudwatch(
+            region,
+            Action="PutMetricAlarm",
+            AlarmName=name,
+            MetricName="Errors",
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period="60",
+            EvaluationPeriods="1",
+            Threshold="1",
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        if state != "OK":
+            self.set_alarm_state(name, state, region)
+
+    def set_alarm_state(self, name: str, state: str, region: str | None = None) -> None:
+        """Set an alarm's state now, as CloudWatch's SetAlarmState does."""
+        self._cloudwatch(
+            region or self.region,
+            Action="SetAlarmState",
+            AlarmName=name,
+            StateValue=state,
+            StateReason="set by the sandbox",
+        )
+
+    def _cloudwatch(self, region: str, **form: str) -> None:
+        status, data = self.app.functions.call(
+            "POST",
+            "/",
+            region,
+            service="monitoring",
+            body=urlencode({"Version": "2010-08-01", **form}).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+        if status >= 300:
+            raise SeedError(f"CloudWatch {form['Action']} {form['AlarmName']}: {data[:300]!r}")
+
     def refuse_weighted_provisioned_aliases(self, refuse: bool = True) -> None:
         """Refuse (400) weighted routing on an alias with provisioned concurrency, and
         provisioned concurrency on a weighted alias. AWS does not document either way; off by
@@ -254,6 +307,12 @@ class Sandbox:
             number = json.loads(data)["Version"]
             directory.set_dead_letter(
                 self.account, function.region, function.name, number, version.dead_letter
+            )
+        for alarm in function.alarms:
+            self.put_alarm(alarm.name, alarm.state, function.region)
+        if function.hook is not None:
+            self.set_hook(
+                function.name, function.hook.answer, delay_seconds=function.hook.delay_seconds
             )
         scope = Scope(self.account, function.region)
         for alias in function.aliases:
@@ -354,6 +413,11 @@ class Sandbox:
             _, region, function = route.split("/", 2)
             alias = document.pop("Name")
             return json_reply(200, self.change_alias(function, alias, region, **document))
+        if route == "alarms" and method == "POST":
+            self.put_alarm(
+                str(document["name"]), str(document.get("state", "OK")), document.get("region")
+            )
+            return json_reply(200, {"alarm": document["name"]})
         if route == "seed" and method == "POST":
             self.seed(document)
             return json_reply(200, {"seeded": len((document or {}).get("functions") or [])})
