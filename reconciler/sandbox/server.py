@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import yaml
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from reconciler.errors import SeedError
@@ -46,6 +44,7 @@ from reconciler.sandbox.app import (
     error_reply,
     json_reply,
 )
+from reconciler.sandbox.backends import MotoServer, MotoState, Refused
 from reconciler.sandbox.realism import (
     AWS_QUOTAS,
     FaultKind,
@@ -84,8 +83,8 @@ class Sandbox:
         self.region = region
         self.account = account
         self.realism = Realism()
-        moto = DomainDispatcherApplication(create_backend_app)
-        self.app = SandboxApp(moto, self.realism, account)
+        self._state = MotoState(account)
+        self.app = SandboxApp(MotoServer(), self._state, self.realism, account)
         self.app.admin = self._admin
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler
@@ -101,7 +100,11 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="sandbox", daemon=True
+                # Polled often, so that stop() returns at once rather than after up to 0.5 s.
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name="sandbox",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -268,98 +271,41 @@ class Sandbox:
     # -- internals -------------------------------------------------------------------------------
 
     def _seed_function(self, function: FunctionSeed) -> None:
-        call = self.app.functions.call
+        """Into moto's state directly: seeding is arrangement, not traffic. A function that
+        exists already is not created again; ``versions: N`` means at least N published."""
+        state, account, region, name = self._state, self.account, function.region, function.name
         roles = {function.role} | {v.role for v in function.versions if v.role}
-        arns = {role: self._ensure_role(role) for role in roles}
-        status, data = call(
-            "POST",
-            "/2015-03-31/functions",
-            function.region,
-            body=json.dumps(
-                {
-                    "FunctionName": function.name,
-                    "Runtime": "python3.12",
-                    "Role": arns[function.role],
-                    "Handler": "index.handler",
-                    "Code": {"ZipFile": self._code()},
-                }
-            ).encode(),
-        )
-        if status not in (201, 409):
-            raise SeedError(f"cannot create function {function.name}: {data.decode()[:300]}")
-        path = f"/2015-03-31/functions/{quote(function.name)}"
-        directory = self.app.functions
-        status, data = call("GET", f"{path}/versions", function.region)
-        published = len(json.loads(data).get("Versions", [])) - 1 if status == 200 else 0
-        for version in function.versions[max(published, 0) :]:  # "versions: N" means at least N
-            role = arns[version.role or function.role]
-            config = {"Role": role}
-            call("PUT", f"{path}/configuration", function.region, body=json.dumps(config).encode())
-            call(
-                "PUT",
-                f"{path}/code",
-                function.region,
-                body=json.dumps({"ZipFile": self._code()}).encode(),
-            )
-            status, data = call("POST", f"{path}/versions", function.region, body=b"{}")
-            if status != 201:
-                raise SeedError(f"cannot publish {function.name}: {data.decode()[:300]}")
-            number = json.loads(data)["Version"]
-            directory.set_dead_letter(
-                self.account, function.region, function.name, number, version.dead_letter
-            )
+        try:
+            arns = {role: state.ensure_role(role) for role in roles}
+            published = state.published(region, name)
+            if published is None:
+                state.create_function(region, name, arns[function.role], self._code())
+                published = 0
+            for version in function.versions[published:]:
+                role = arns[version.role or function.role]
+                number = state.publish(region, name, role, self._code())
+                dead_letter = version.dead_letter
+                self.app.functions.set_dead_letter(account, region, name, number, dead_letter)
+        except Refused as exc:
+            raise SeedError(f"cannot seed function {name}: {exc.message[:300]}") from None
         for alarm in function.alarms:
-            self.put_alarm(alarm.name, alarm.state, function.region)
+            self.put_alarm(alarm.name, alarm.state, region)
         if function.hook is not None:
-            self.set_hook(
-                function.name, function.hook.answer, delay_seconds=function.hook.delay_seconds
-            )
-        scope = Scope(self.account, function.region)
+            self.set_hook(name, function.hook.answer, delay_seconds=function.hook.delay_seconds)
+        scope = Scope(account, region)
         for alias in function.aliases:
             try:
-                self.app.aliases.put(scope, function.name, alias.to_request())
+                self.app.aliases.put(scope, name, alias.to_request())
                 if alias.provisioned_concurrency:
                     self.app.aliases.put_provisioned_concurrency(
                         scope,
-                        function.name,
+                        name,
                         alias.name,
                         {"ProvisionedConcurrentExecutions": alias.provisioned_concurrency},
                         ready=True,
                     )
             except ApiError as exc:
-                raise SeedError(f"alias {function.name}:{alias.name}: {exc.message}") from None
-
-    def _ensure_role(self, role: str) -> str:
-        if role.startswith("arn:"):
-            return role
-        form = urlencode(
-            {
-                "Action": "CreateRole",
-                "Version": "2010-05-08",
-                "RoleName": role,
-                "AssumeRolePolicyDocument": json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "lambda.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ],
-                    }
-                ),
-            }
-        ).encode()
-        self.app.functions.call(
-            "POST",
-            "/",
-            "us-east-1",
-            service="iam",
-            body=form,
-            content_type="application/x-www-form-urlencoded",
-        )
-        return f"arn:aws:iam::{self.account}:role/{role}"
+                raise SeedError(f"alias {name}:{alias.name}: {exc.message}") from None
 
     def _code(self) -> str:
         """A distinct zip each time, so every publish makes a new version."""
