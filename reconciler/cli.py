@@ -92,12 +92,14 @@ SandboxSeedOpt = Annotated[
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="Output format.")]
 RateOpt = Annotated[
-    float,
+    float | None,
     typer.Option(
         envvar="RECONCILE_RATE",
         min=0.1,
-        help="Control-plane requests per second per account and Region. AWS allows 15 in all, "
-        "shared with everything else in the account: lower it when others need some.",
+        show_default=False,
+        help="Control-plane requests per second per account and Region (default: 15). AWS allows "
+        "15 in all, shared with everything else in the account: lower it when others need some. "
+        "An embedded sandbox has no quotas, so --sandbox is unpaced unless this is given.",
     ),
 ]
 MarkdownLimitOpt = Annotated[
@@ -144,7 +146,7 @@ class Connection:
     sandbox: bool
     sandbox_seed: Path | None
     targets: tuple[str, ...] = ()
-    rate: float = CONTROL_PLANE_RATE
+    rate: float | None = None  # None: the quotas of what it talks to (AWS: 15/s; a sandbox: none)
     default_account: str | None = None
 
 
@@ -227,7 +229,7 @@ def plan(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
-    rate: RateOpt = CONTROL_PLANE_RATE,
+    rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
 ) -> int:
     """Show what apply would change. Reads only; writes nothing."""
@@ -286,7 +288,7 @@ def apply(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
-    rate: RateOpt = CONTROL_PLANE_RATE,
+    rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
@@ -361,7 +363,7 @@ def drift(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
-    rate: RateOpt = CONTROL_PLANE_RATE,
+    rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
     markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
 ) -> int:
@@ -402,7 +404,7 @@ def import_(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
-    rate: RateOpt = CONTROL_PLANE_RATE,
+    rate: RateOpt = None,
 ) -> int:
     """Write one manifest per function from its live aliases: adopt an existing estate."""
     from reconciler.contract import parse_function_name
@@ -414,7 +416,7 @@ def import_(
     if bool(function) == all_functions:
         raise InputError("name the functions to import with --function, or pass --all")
     provider = AwsLambdaProvider(
-        region=region, profile=profile, endpoint_url=endpoint_url, rate=rate
+        region=region, profile=profile, endpoint_url=endpoint_url, rate=rate or CONTROL_PLANE_RATE
     )
     account = provider.caller_account()
     default_region = region or provider.default_region
@@ -675,7 +677,7 @@ def _session(
                 region=connection.region,
                 profile=connection.profile,
                 endpoint_url=connection.endpoint_url,
-                rate=connection.rate,
+                rate=connection.rate or CONTROL_PLANE_RATE,
             ),
             loaded,
         )
@@ -696,7 +698,7 @@ def _session(
                 region=region,
                 endpoint_url=server.url,
                 credentials={"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"},
-                rate=connection.rate,
+                rate=connection.rate,  # None: the embedded sandbox has no quotas
             ),
             loaded,
         )

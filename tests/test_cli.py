@@ -18,7 +18,7 @@ import boto3
 import pytest
 import typer
 
-from reconciler.cli import app, main
+from reconciler.cli import Connection, _session, app, main
 from reconciler.sandbox import Sandbox
 from tests.conftest import REGION, make_client
 
@@ -339,6 +339,41 @@ def test_embedded_sandbox_seed_shows_updates_and_prunes(capsys: pytest.CaptureFi
     assert "~ 123456789012/eu-west-1/payments-api:live" in out
     assert "- 123456789012/eu-west-1/orders-intake:" in out
     assert "legacy-" in out  # kept by the keep-list, so reported as unmanaged
+
+
+@pytest.mark.parametrize(
+    ("sandbox", "rate", "paced_at"),
+    [(True, None, None), (True, 5.0, 5.0), (False, None, 15.0), (False, 5.0, 5.0)],
+)
+def test_the_client_paces_itself_at_the_quotas_of_what_it_talks_to(
+    sandbox: bool, rate: float | None, paced_at: float | None
+) -> None:
+    """AWS's budget by default; an embedded sandbox has no quotas, so nothing to pace against
+    unless --rate says otherwise."""
+    connection = Connection(None, None, None, sandbox, None, rate=rate)
+    with _session(connection, [ROOT / "manifests"]) as (provider, _):
+        assert provider.rate == paced_at
+
+
+def test_a_seed_file_naming_a_manifests_function_publishes_on_top_of_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The function is created once: the seed file's versions extend the manifests' (at least
+    N published), and its aliases land on the same function."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "region: eu-west-1\n"
+        "functions:\n"
+        "  - name: payments-api\n"
+        "    versions: 15\n"
+        "    aliases: [{name: live, version: 15}]\n",
+        encoding="utf-8",
+    )
+    code = main(["plan", str(ROOT / "manifests"), "--sandbox", "--sandbox-seed", str(seed)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "~ 123456789012/eu-west-1/payments-api:live" in out
+    assert "version: 15 -> 12" in out
 
 
 def test_the_example_estate_applies_against_a_served_sandbox_as_the_readme_shows(

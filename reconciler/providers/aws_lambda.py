@@ -195,11 +195,12 @@ class AwsLambdaProvider:
         endpoint_url: str | None = None,
         credentials: dict[str, str] | None = None,
         max_attempts: int = 5,
-        rate: float = CONTROL_PLANE_RATE,
+        rate: float | None = CONTROL_PLANE_RATE,
         get_function_rate: float = GET_FUNCTION_RATE,
     ) -> None:
         """``rate``: control-plane requests per second this provider allows itself per Region
-        (AWS's budget is 15, shared with everything in the account); GetFunction has its own."""
+        (AWS's budget is 15, shared with everything in the account); GetFunction has its own.
+        None: no pacing at all, for an endpoint without quotas (an embedded sandbox)."""
         # AWS_REGION comes first, as in the AWS CLI v2 and the other SDKs; botocore reads only
         # AWS_DEFAULT_REGION and the config file, which follow.
         region = region or os.environ.get("AWS_REGION") or None
@@ -217,7 +218,8 @@ class AwsLambdaProvider:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._account: str | None = None
-        self._rates = {"GetFunction": get_function_rate, "*": rate}
+        self.rate = rate
+        self._rates = {"GetFunction": get_function_rate, "*": rate or CONTROL_PLANE_RATE}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     @property
@@ -246,7 +248,7 @@ class AwsLambdaProvider:
                 # An endpoint from AWS_ENDPOINT_URL or the config file is checked as one given.
                 if endpoint_problem(client.meta.endpoint_url):
                     raise self._configured_endpoint_error(repr(client.meta.endpoint_url))
-                if service == "lambda":
+                if service == "lambda" and self.rate is not None:
                     events = client.meta.events
                     events.register(
                         "before-send.lambda", partial(self._pace, client.meta.region_name)
