@@ -1,8 +1,9 @@
 """The sandbox's WSGI application: a layer in front of moto's server.
 
 The layer names every call, counts it, applies the realism switches, answers the alias API itself
-and passes everything else to moto. It reaches moto only through moto's own HTTP API, in process,
-so moto's internals can change without touching this file.
+and passes everything else to moto. It reaches moto through moto's own HTTP API, in process, and
+for GetFunction (most of what a plan sends) through moto's state, as reconciler/sandbox/backends.py
+describes; moto's internals stay behind that module.
 """
 
 from __future__ import annotations

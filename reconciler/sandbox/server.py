@@ -53,7 +53,7 @@ from reconciler.sandbox.realism import (
     OutOfBandWrite,
     Realism,
 )
-from reconciler.sandbox.seed import FunctionSeed, load_seed_file, parse_seed
+from reconciler.sandbox.seed import LOADER, FunctionSeed, load_seed_file, parse_seed
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -327,7 +327,7 @@ class Sandbox:
             return error_reply(exc)
 
     def _admin_route(self, method: str, route: str, body: bytes) -> Reply:
-        document: Any = yaml.safe_load(body) if body else {}
+        document: Any = yaml.load(body, Loader=LOADER) if body else {}
         if route == "stats" and method == "GET":
             return json_reply(200, self.stats())
         if route == "stats" and method == "DELETE":
