@@ -2,7 +2,7 @@
 
 Exit codes: 0 success and nothing to do; 1 error (bad input, API failure); 2 success with
 changes present (``drift``, ``plan --detailed-exitcode``); 3 apply refused stale changes;
-130 interrupted.
+4 a rollout was rolled back (or a failed rollout still stands); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -290,11 +290,21 @@ def apply(
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Rollouts: make at most one due step each, then exit 0 while they are in "
+            "progress (for scheduled runs), instead of waiting through every bake.",
+        ),
+    ] = False,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
     from reconciler.applier import apply as apply_plan
     from reconciler.plan import Targets
+    from reconciler.rollout import report as rollout_report
+    from reconciler.rollout.engine import without_rollouts
 
     connection = Connection(
         region,
@@ -332,25 +342,48 @@ def apply(
         streamed = output is Output.text  # each outcome as it lands, not all at the end
         with _stop_on_signals() as stopped:
             outcome = apply_plan(
-                the_plan,
+                without_rollouts(the_plan),
                 provider,
                 workers=_concurrency([c.target for c in the_plan.actions]),
                 should_stop=stopped.is_set,
                 on_result=_print_outcome if streamed else lambda result: None,
             )
+            rollouts = _drive_rollouts(the_plan, provider, stopped, streamed, wait=not no_wait)
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
         Output.text: render.apply_tail,  # the outcomes were printed as they landed
         Output.markdown: render.apply_markdown,
-        Output.json: render.apply_json,
+        Output.json: lambda report: rollout_report.with_rollouts(report, rollouts),
     }
     sys.stdout.write(renderers[output](outcome))  # the outcomes first, whatever happens next
+    sys.stdout.write(rollout_report.render(rollouts, output.value))
     if report is not None:
         try:
-            report.write_text(render.apply_json(outcome), encoding="utf-8")
+            report.write_text(rollout_report.with_rollouts(outcome, rollouts), encoding="utf-8")
         except OSError as exc:
             _err_inert(f"error: {report}: cannot write the apply report: {exc.strerror}")
             return EXIT_ERROR
-    return _apply_exit_code(outcome)
+    return rollout_report.combined_exit(_apply_exit_code(outcome), rollouts)
+
+
+def _drive_rollouts(
+    the_plan: Plan,
+    provider: AwsLambdaProvider,
+    stopped: threading.Event,
+    streamed: bool,
+    *,
+    wait: bool,
+) -> list[Any]:
+    """Move the plan's rollouts on, side by side, one line per step as it happens."""
+    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.engine import drive, rollout_changes
+    from reconciler.rollout.report import progress_line
+
+    def say(change: Any, kind: str, line: str) -> None:
+        if streamed:
+            print(progress_line(change.address, kind, line), flush=True)
+
+    changes = rollout_changes(the_plan)
+    return drive(changes, provider, RolloutCloud(provider), wait=wait, stop=stopped, say=say)
 
 
 @app.command()
@@ -766,6 +799,11 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
     problems = preflight(the_plan, desired, provider)
+    if any(c.rollout is not None for c in the_plan.changes):
+        from reconciler.rollout.cloud import RolloutCloud
+        from reconciler.rollout.preflight import rollout_problems
+
+        problems += rollout_problems(the_plan, desired, provider, RolloutCloud(provider))
     if problems:
         raise PreflightError(problems)
     return the_plan.stamped(datetime.now(UTC).isoformat(timespec="seconds"))

@@ -1,0 +1,124 @@
+"""What a rollout asks of AWS beyond aliases: tags on the function (its state), CloudWatch alarms
+(its gates) and Invoke (its hooks). Through the provider's boto3 clients, so the same session,
+endpoint, budget and error mapping serve every call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import MalformedAnswerError, NotFoundError
+from reconciler.live import FunctionTarget
+from reconciler.permissions import needs
+from reconciler.providers.aws_lambda import AwsLambdaProvider, _ask, _clip, _mapped
+
+DESCRIBE_ALARMS_MAX = 100  # names in one DescribeAlarms call
+HOOK_SUCCEEDED = {"status": "Succeeded"}
+
+
+@dataclass(frozen=True, slots=True)
+class HookAnswer:
+    """What a hook function said: ``ok`` only for a payload of {"status": "Succeeded"}."""
+
+    ok: bool
+    why: str = ""
+
+
+class RolloutCloud:
+    """Tags, alarms and hooks for rollouts, on the provider's clients."""
+
+    def __init__(self, provider: AwsLambdaProvider) -> None:
+        self.provider = provider
+
+    @needs("lambda:ListTags")
+    def tags(self, target: FunctionTarget) -> dict[str, str]:
+        """The function's tags (ListTags); {} if the function is gone."""
+        client = self.provider.client("lambda", target.region)
+        doing = f"reading the tags of {target.address}"
+        try:
+            with _mapped(doing, "ListTags"):
+                answer = _ask(client.list_tags, Resource=target.arn)
+                tags = answer.get("Tags") or {}
+                if not isinstance(tags, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+                ):
+                    raise MalformedAnswerError("Tags is not a map of text to text")
+        except NotFoundError:
+            return {}
+        return dict(tags)
+
+    @needs("lambda:TagResource")
+    def tag(self, target: FunctionTarget, key: str, value: str) -> None:
+        client = self.provider.client("lambda", target.region)
+        with _mapped(f"tagging {target.address}", "TagResource", write=True):
+            _ask(client.tag_resource, Resource=target.arn, Tags={key: value})
+
+    @needs("lambda:UntagResource")
+    def untag(self, target: FunctionTarget, key: str) -> None:
+        client = self.provider.client("lambda", target.region)
+        with _mapped(f"untagging {target.address}", "UntagResource", write=True):
+            _ask(client.untag_resource, Resource=target.arn, TagKeys=[key])
+
+    @needs("cloudwatch:DescribeAlarms")
+    def alarm_states(self, region: str, names: Iterable[str]) -> dict[str, str]:
+        """Each named alarm's state (OK, ALARM, INSUFFICIENT_DATA), 100 names a call; an alarm
+        that does not exist is left out, as CloudWatch leaves it out."""
+        wanted = sorted(set(names))
+        client = self.provider.client("cloudwatch", region)
+        states: dict[str, str] = {}
+        for start in range(0, len(wanted), DESCRIBE_ALARMS_MAX):
+            batch = wanted[start : start + DESCRIBE_ALARMS_MAX]
+            with _mapped(f"reading alarms in {region}", "DescribeAlarms"):
+                answer = _ask(
+                    client.describe_alarms, AlarmNames=batch, MaxRecords=DESCRIBE_ALARMS_MAX
+                )
+                for kind in ("MetricAlarms", "CompositeAlarms"):
+                    for alarm in answer.get(kind) or []:
+                        name, state = _alarm(alarm)
+                        if name in batch:
+                            states[name] = state
+        return states
+
+    @needs("lambda:InvokeFunction")
+    def invoke_hook(self, target: FunctionTarget, hook: str, event: dict[str, Any]) -> HookAnswer:
+        """Invoke ``hook`` (RequestResponse) in the function's Region; a FunctionError, an error
+        from Lambda, or a payload other than {"status": "Succeeded"} is a failure, with why."""
+        client = self.provider.client("lambda", target.region)
+        try:
+            with _mapped(f"invoking the hook {hook}", "Invoke"):
+                answer = _ask(
+                    client.invoke,
+                    FunctionName=hook,
+                    InvocationType="RequestResponse",
+                    Payload=json.dumps(event).encode(),
+                )
+                body = answer.get("Payload")
+                raw = body.read() if body is not None else b""
+        except (NotFoundError, MalformedAnswerError) as exc:
+            return HookAnswer(False, str(exc))
+        if answer.get("FunctionError"):
+            return HookAnswer(False, f"hook {hook} failed ({_clip(str(answer['FunctionError']))})")
+        try:
+            payload = json.loads(raw or b"null")
+        except ValueError:
+            return HookAnswer(False, f"hook {hook} answered something that is not JSON")
+        if payload != HOOK_SUCCEEDED:
+            shown = _clip(json.dumps(payload), 120)
+            return HookAnswer(False, f'hook {hook} answered {shown}, not {{"status": "Succeeded"}}')
+        return HookAnswer(True)
+
+
+def _alarm(data: object) -> tuple[str, str]:
+    if not isinstance(data, dict):
+        raise MalformedAnswerError("an alarm is not an object")
+    name, state = data.get("AlarmName"), data.get("StateValue")
+    if not isinstance(name, str) or not isinstance(state, str):
+        raise MalformedAnswerError("an alarm has no AlarmName or StateValue")
+    return name, state
+
+
+def first_in_alarm(alarms: Sequence[str], states: dict[str, str]) -> str | None:
+    """The first of ``alarms`` in ALARM, or None."""
+    return next((name for name in alarms if states.get(name) == "ALARM"), None)

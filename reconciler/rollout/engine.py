@@ -1,0 +1,459 @@
+"""The rollout engine: where a rollout stands (pure, from the live alias and its tag), and a runner
+that moves it on with guarded writes, watching its alarms through every bake.
+
+Level-triggered: every run starts from what it reads, never from memory, so any runner resumes
+any rollout. A step is one UpdateAlias carrying the RevisionId of the answer before it; a 412 that
+is not our own write met again stops the rollout and overwrites nothing. A failure is recorded on
+the function before the rollback is written, so a runner killed between the two finishes the
+rollback and never starts the rollout again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from reconciler.errors import NotFoundError, PreconditionFailedError, ProviderError
+from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
+from reconciler.plan import Action, Change, Plan
+from reconciler.providers.base import AliasWriter
+from reconciler.rollout.cloud import RolloutCloud, first_in_alarm
+from reconciler.rollout.model import Rollout, duration_text
+from reconciler.rollout.state import RolloutState, StateError, tag_key
+
+POLL_MAX_SECONDS = 10.0  # alarms are read at least this often during a bake
+POLL_MIN_SECONDS = 0.2
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Phase(str, Enum):
+    """Where a rollout stands, as the live alias and its recorded state say."""
+
+    NOT_STARTED = "not started"
+    BAKING = "in progress"
+    AT_FULL = "at 100%"  # the last write landed; the after hook and the clean-up remain
+    DONE = "done"
+    FAILED = "rolled back"  # a failure stands: no write until a new version or a retry
+    ROLLBACK_PENDING = "rolling back"  # a failure is recorded, the rollback write is not made
+    STALE = "changed by someone else"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    phase: Phase
+    step: int = 0  # the step now live, from 1 (BAKING)
+    since: datetime | None = None  # when that step began; None: not recorded, the bake starts now
+    message: str = ""
+
+
+def step_of(rollout: Rollout, weight: float) -> int | None:
+    """The step (from 1) whose weight this is, or None."""
+    return next(
+        (i + 1 for i, w in enumerate(rollout.weights) if abs(w - weight) <= WEIGHT_TOLERANCE),
+        None,
+    )
+
+
+def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | None) -> Position:
+    """Where the rollout of ``live`` to version ``new`` stands. Pure."""
+    mine = state if state is not None and state.new == new else None
+    routing = live.routing
+    if mine is not None and mine.failed:
+        why = f"{mine.failed}: {mine.why}" if mine.why else mine.failed
+        if live.version == new and routing is None:
+            return Position(Phase.DONE, message="moved to the new version by someone else")
+        if live.version == mine.old and routing is not None and routing.version == new:
+            return Position(Phase.ROLLBACK_PENDING, message=why)
+        return Position(Phase.FAILED, message=why)
+    if live.version == new:
+        if routing is None:
+            return Position(Phase.AT_FULL if mine is not None else Phase.DONE)
+        return Position(
+            Phase.STALE,
+            message=f"it is on v{new} with routing to v{routing.version}, which no step makes",
+        )
+    if mine is not None and mine.step >= 1:
+        if mine.old != live.version:
+            return Position(
+                Phase.STALE, message=f"it is on v{live.version}, not v{mine.old} as recorded"
+            )
+        if routing is None or routing.version != new:
+            return Position(Phase.STALE, message=f"its routing to v{new} was removed or changed")
+    if routing is None or routing.version != new:
+        return Position(Phase.NOT_STARTED)
+    step = step_of(rollout, routing.weight)
+    if step is None:
+        return Position(
+            Phase.STALE,
+            message=f"{routing.weight:.4g} to v{new} is not a step of the rollout; someone else "
+            "set it",
+        )
+    if mine is None:
+        return Position(Phase.BAKING, step)  # not recorded: hold it a full bake from now
+    if mine.step == step:
+        return Position(Phase.BAKING, step, mine.since)
+    if mine.step == step - 1:
+        return Position(Phase.BAKING, step)  # written, but killed before it was recorded
+    return Position(Phase.STALE, message=f"it is at step {step}, but step {mine.step} was recorded")
+
+
+class Outcome(str, Enum):
+    """How a rollout ended this run: "rollout payments-api:live ..."."""
+
+    COMPLETED = "completed"
+    IN_PROGRESS = "in progress"
+    ROLLED_BACK = "rolled back"
+    STALE = "stale"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One moment of a rollout, for the report and its chart: the weight on the new version
+    from then, in percent, and what happened."""
+
+    at: datetime
+    percent: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutResult:
+    change: Change
+    outcome: Outcome
+    message: str = ""
+    events: tuple[Event, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return self.change.address
+
+
+class _Stop(Exception):
+    """The rollout ends here with this result."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+
+
+@dataclass
+class Runner:
+    """Moves one rollout on: to completion (``wait``), or by at most one due step."""
+
+    change: Change
+    state: RolloutState | None
+    provider: AliasWriter
+    cloud: RolloutCloud
+    wait: bool = True
+    stop: threading.Event = field(default_factory=threading.Event)
+    say: Callable[[str, str], None] = lambda address, line: None
+    clock: Clock = utc_now
+    events: list[Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        after, before = self.change.after, self.change.before
+        assert after is not None
+        assert after.rollout is not None
+        assert before is not None
+        self.rollout: Rollout = after.rollout
+        self.new = after.version
+        self.description = after.description
+        self.live: LiveAlias = before
+        self.target: FunctionTarget = self.change.target
+        self.alias = self.change.alias
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self) -> RolloutResult:
+        try:
+            outcome, message = self._run()
+        except _Stop as stop:
+            outcome, message = stop.outcome, stop.message
+        except ProviderError as exc:
+            outcome, message = Outcome.FAILED, str(exc)
+        except StateError as exc:
+            outcome, message = Outcome.FAILED, str(exc)
+        return RolloutResult(self.change, outcome, message, tuple(self.events))
+
+    def _run(self) -> tuple[Outcome, str]:
+        where = position(self.rollout, self.new, self.live, self.state)
+        phase = where.phase
+        if phase is Phase.STALE:
+            return Outcome.STALE, f"{where.message}; left as it is, the rollout stopped"
+        if phase is Phase.DONE:
+            return Outcome.UNCHANGED, where.message or f"already on v{self.new}"
+        if phase is Phase.FAILED:
+            return Outcome.ROLLED_BACK, (
+                f"rolled back earlier ({where.message}); no write while that failure stands. "
+                "Set a new version, or run: reconcile rollout retry "
+                f"{self.target.name}:{self.alias}"
+            )
+        if phase is Phase.ROLLBACK_PENDING:
+            assert self.state is not None
+            return self._roll_back(self.state, where.message)
+        if phase is Phase.AT_FULL:
+            assert self.state is not None
+            return self._finish(self.state)
+        if phase is Phase.NOT_STARTED:
+            state = RolloutState(self.live.version, self.new, 0, self.clock())
+            self._check_stop()
+            if self.rollout.before:
+                answer = self.cloud.invoke_hook(
+                    self.target, self.rollout.before, self._event("before")
+                )
+                if not answer.ok:
+                    return self._fail(state, "hook", answer.why, moved=False)
+            state = self._step(state, 1)
+            if not self.wait:
+                return Outcome.IN_PROGRESS, self._due(state)
+        else:
+            assert where.step >= 1
+            old = self.live.version
+            since = where.since
+            state = RolloutState(old, self.new, where.step, since or self.clock())
+            if since is None:  # record the step it is at; its bake starts now
+                self._record(state)
+        while True:
+            ended = self._bake(state)
+            if ended is not None:
+                return ended
+            if state.step == len(self.rollout.steps):
+                state = self._promote(state)
+                return self._finish(state)
+            state = self._step(state, state.step + 1)
+            if not self.wait:
+                return Outcome.IN_PROGRESS, self._due(state)
+
+    def _bake(self, state: RolloutState) -> tuple[Outcome, str] | None:
+        """Hold the step through its bake, reading the alarms throughout; None when it is due."""
+        due = state.since + timedelta(seconds=self.rollout.bake)
+        poll = max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, self.rollout.bake / 5))
+        while True:
+            if self.rollout.alarms:
+                states = self.cloud.alarm_states(self.target.region, self.rollout.alarms)
+                fired = first_in_alarm(self.rollout.alarms, states)
+                if fired is not None:
+                    self.events.append(Event(self.clock(), self._percent(), f"alarm {fired}"))
+                    return self._fail(state, "alarm", fired, why=f"alarm {fired} is in ALARM")
+            left = (due - self.clock()).total_seconds()
+            if left <= 0:
+                return None
+            if not self.wait:
+                return Outcome.IN_PROGRESS, self._due(state)
+            if self.stop.wait(min(poll, left)):
+                return Outcome.INTERRUPTED, (
+                    f"stopped during the bake of step {state.step}; traffic stays at "
+                    f"{self._percent()}% on v{self.new}. Apply again to resume"
+                )
+
+    # -- writes, each guarded by the RevisionId of the answer before -----------------------------
+
+    def _step(self, state: RolloutState, step: int) -> RolloutState:
+        weight = self.rollout.weights[step - 1]
+        self._write(DesiredAlias(self.alias, state.old, self.description, Route(self.new, weight)))
+        state = RolloutState(state.old, self.new, step, self.clock())
+        self._record(state)
+        percent = self.rollout.steps[step - 1]
+        self.events.append(Event(state.since, percent, f"step {step}"))
+        self.say(
+            "step",
+            f"{percent}% on v{self.new} (step {step} of {len(self.rollout.steps) + 1}); "
+            f"next step after {duration_text(self.rollout.bake)}",
+        )
+        return state
+
+    def _promote(self, state: RolloutState) -> RolloutState:
+        self._write(DesiredAlias(self.alias, self.new, self.description, None))
+        state = RolloutState(state.old, self.new, len(self.rollout.steps) + 1, self.clock())
+        self._record(state)
+        self.events.append(Event(state.since, 100, "100%"))
+        self.say("step", f"100% on v{self.new} (step {state.step} of {state.step})")
+        return state
+
+    def _finish(self, state: RolloutState) -> tuple[Outcome, str]:
+        """After 100 %: the after hook, then the record is removed."""
+        if self.rollout.after:
+            answer = self.cloud.invoke_hook(self.target, self.rollout.after, self._event("after"))
+            if not answer.ok:
+                return self._fail(state, "hook", answer.why)
+        self.cloud.untag(self.target, tag_key(self.alias))
+        self.say("done", f"v{self.new} takes all the traffic")
+        return Outcome.COMPLETED, f"v{state.old} -> v{self.new} done"
+
+    def _fail(
+        self, state: RolloutState, failed: str, name: str, *, why: str = "", moved: bool = True
+    ) -> tuple[Outcome, str]:
+        """Record the failure first, then roll back: a runner killed between the two finishes
+        the rollback, and never starts this rollout again by itself."""
+        why = why or name
+        failing = state.failing(failed, name)
+        self._record(failing)
+        if not moved:
+            self.say("failed", f"{why}; no traffic moved")
+            return Outcome.ROLLED_BACK, f"{why}; no traffic moved"
+        return self._roll_back(failing, why)
+
+    def _roll_back(self, state: RolloutState, why: str) -> tuple[Outcome, str]:
+        try:
+            self._write(DesiredAlias(self.alias, state.old, None, None), stoppable=False)
+        except _Stop as stop:
+            raise _Stop(Outcome.STALE, f"{why}, but not rolled back: {stop.message}") from None
+        self.events.append(Event(self.clock(), 0, "rolled back"))
+        self.say("rolled back", f"to v{state.old}: {why}")
+        return Outcome.ROLLED_BACK, f"rolled back to v{state.old}: {why}"
+
+    def _write(self, desired: DesiredAlias, *, stoppable: bool = True) -> None:
+        """One UpdateAlias, guarded by the RevisionId of the last answer; a 412 that is not our
+        own write met again stops the rollout, and nothing is overwritten. A rollback is made
+        even when stopping (``stoppable`` False)."""
+        if stoppable:
+            self._check_stop()
+        try:
+            self.live = self.provider.update_alias(self.target, desired, self.live.revision_id)
+        except PreconditionFailedError:
+            current = self.provider.get_alias(self.target, self.alias)
+            if current is None:
+                raise _Stop(Outcome.STALE, "the alias was deleted by someone else") from None
+            if not current.satisfies(desired):
+                raise _Stop(
+                    Outcome.STALE,
+                    f"the alias was changed by someone else (now v{current.version}"
+                    + (f", {current.routing}" if current.routing else "")
+                    + "); left as it is, the rollout stopped",
+                ) from None
+            self.live = current
+        except NotFoundError:
+            if self.provider.get_alias(self.target, self.alias) is None:
+                raise _Stop(Outcome.STALE, "the alias was deleted by someone else") from None
+            raise
+
+    def _record(self, state: RolloutState) -> None:
+        self.state = state
+        self.cloud.tag(self.target, tag_key(self.alias), state.to_tag())
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise _Stop(
+                Outcome.INTERRUPTED,
+                f"stopped; traffic stays at {self._percent()}% on v{self.new}. Apply again to "
+                "resume",
+            )
+
+    # -- words -----------------------------------------------------------------------------------
+
+    def _percent(self) -> int:
+        if self.live.version == self.new:
+            return 100 if self.live.routing is None else 0
+        routing = self.live.routing
+        if routing is None or routing.version != self.new:
+            return 0
+        return round(routing.weight * 100)
+
+    def _due(self, state: RolloutState) -> str:
+        due = state.since + timedelta(seconds=self.rollout.bake)
+        return (
+            f"at {self._percent()}% on v{self.new} (step {state.step} of "
+            f"{len(self.rollout.steps) + 1}); next step due {due.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        )
+
+    def _event(self, hook: str) -> dict[str, str]:
+        """What a hook is told: which rollout, and when in it."""
+        return {
+            "hook": hook,
+            "function": self.target.name,
+            "alias": self.alias,
+            "from": self.live.version
+            if hook == "before"
+            else (self.state.old if self.state else ""),
+            "to": self.new,
+        }
+
+
+def rollout_changes(plan: Plan) -> list[Change]:
+    """The changes a rollout makes: version changes of aliases with a rollout, and aliases
+    already on their new version whose rollout may have its end to finish (after hook)."""
+    return [
+        c
+        for c in plan.changes
+        if c.rollout is not None
+        or (
+            c.action is Action.NOOP
+            and c.after is not None
+            and c.after.rollout is not None
+            and c.before is not None
+        )
+    ]
+
+
+def without_rollouts(plan: Plan) -> Plan:
+    """The plan apply makes at once: everything but rollouts."""
+    from dataclasses import replace  # noqa: PLC0415 - only here
+
+    return replace(plan, changes=tuple(c for c in plan.changes if c.rollout is None))
+
+
+def read_states(
+    cloud: RolloutCloud, changes: Sequence[Change]
+) -> dict[tuple[FunctionTarget, str], RolloutState | StateError | None]:
+    """Each alias's recorded state: one ListTags per function."""
+    targets = sorted({c.target for c in changes}, key=lambda t: t.address)
+    tags = {t: cloud.tags(t) for t in targets}
+    states: dict[tuple[FunctionTarget, str], RolloutState | StateError | None] = {}
+    for change in changes:
+        value = tags[change.target].get(tag_key(change.alias))
+        if value is None:
+            states[(change.target, change.alias)] = None
+            continue
+        try:
+            states[(change.target, change.alias)] = RolloutState.from_tag(value)
+        except StateError as exc:
+            states[(change.target, change.alias)] = StateError(
+                f"the tag {tag_key(change.alias)} cannot be read ({exc}); remove it, or set it "
+                "right"
+            )
+    return states
+
+
+def drive(
+    changes: Sequence[Change],
+    provider: AliasWriter,
+    cloud: RolloutCloud,
+    *,
+    wait: bool = True,
+    stop: threading.Event | None = None,
+    say: Callable[[Change, str, str], None] = lambda change, kind, line: None,
+    clock: Clock = utc_now,
+) -> list[RolloutResult]:
+    """Move every rollout on, side by side: each to its end (``wait``), or by one due step."""
+    stop = stop or threading.Event()
+    states = read_states(cloud, changes)
+    lock = threading.Lock()
+
+    def run(change: Change) -> RolloutResult:
+        state = states[(change.target, change.alias)]
+        if isinstance(state, StateError):
+            return RolloutResult(change, Outcome.FAILED, str(state))
+
+        def said(kind: str, line: str) -> None:
+            with lock:
+                say(change, kind, line)
+
+        runner = Runner(change, state, provider, cloud, wait, stop, said, clock)
+        return runner.run()
+
+    if not changes:
+        return []
+    with ThreadPoolExecutor(len(changes), thread_name_prefix="rollout") as pool:
+        return list(pool.map(run, changes))

@@ -1,0 +1,107 @@
+"""Pre-flight checks of rollouts, found while planning: what would make a rollout fail midway.
+
+For each rollout that has not begun: the new version is published with the same execution role
+and dead-letter configuration as the old one (as for any weighted alias), the alias has no
+provisioned concurrency, every alarm exists (DescribeAlarms, 100 names a call) and every hook
+function exists (GetFunction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler import contract
+from reconciler.errors import Problem
+from reconciler.live import FunctionTarget
+from reconciler.manifests import Source
+from reconciler.plan import Change, Plan
+from reconciler.planner import DesiredFunction
+from reconciler.providers.base import VersionReader
+from reconciler.rollout.cloud import RolloutCloud
+
+
+def hook_target(target: FunctionTarget, hook: str) -> FunctionTarget:
+    """The hook function, in the function's account and Region unless its ARN says otherwise."""
+    ref = contract.parse_function_name(hook)
+    return FunctionTarget(
+        ref.account or target.account,
+        ref.region or target.region,
+        ref.name,
+        ref.partition or target.partition,
+    )
+
+
+def rollout_problems(
+    plan: Plan, desired: Sequence[DesiredFunction], reader: VersionReader, cloud: RolloutCloud
+) -> list[Problem]:
+    """Every problem of the plan's rollouts, each at the manifest line of its alias."""
+    sources = {
+        (d.target, alias.name): source
+        for d in desired
+        for alias, source in zip(d.aliases, d.alias_sources, strict=False)
+    }
+    changes = [c for c in plan.changes if c.rollout is not None]
+    alarms: dict[str, set[str]] = {}
+    for change in changes:
+        assert change.rollout is not None
+        alarms.setdefault(change.target.region, set()).update(change.rollout.alarms)
+    existing = {
+        region: set(cloud.alarm_states(region, names)) for region, names in alarms.items() if names
+    }
+    hooks: dict[FunctionTarget, bool] = {}
+    problems: list[Problem] = []
+    for change in changes:
+        where = sources.get((change.target, change.alias), Source(change.address, 0, 0))
+        for message in _check(change, reader, existing, hooks):
+            problems.append(Problem(where.path, where.line, where.column, message))
+    return problems
+
+
+def _check(
+    change: Change,
+    reader: VersionReader,
+    alarms: dict[str, set[str]],
+    hooks: dict[FunctionTarget, bool],
+) -> list[str]:
+    rollout, before, after = change.rollout, change.before, change.after
+    assert rollout is not None
+    assert before is not None
+    assert after is not None
+    name = f"{change.target.name}:{change.alias}"
+    messages = [
+        f"{name}: alarm {alarm!r} does not exist in {change.target.region}; create it, or "
+        "remove it from the rollout"
+        for alarm in rollout.alarms
+        if alarm not in alarms.get(change.target.region, set())
+    ]
+    for hook in dict.fromkeys(rollout.hooks):
+        where = hook_target(change.target, hook)
+        if where not in hooks:
+            hooks[where] = reader.version_info(where, contract.LATEST) is not None
+        if not hooks[where]:
+            messages.append(
+                f"{name}: hook function {hook!r} does not exist in {where.region}; create it, or "
+                "remove it from the rollout"
+            )
+    started = before.routing is not None and before.routing.version == after.version
+    if started:  # the alias routes to the new version already: those checks passed then
+        return messages
+    old, new = (reader.version_info(change.target, v) for v in (before.version, after.version))
+    if old is not None and new is not None:
+        if old.role != new.role:
+            messages.append(
+                f"{name}: versions {old.version} and {new.version} have different execution "
+                f"roles ({old.role} and {new.role}); a rollout routes between them, which needs one"
+            )
+        if old.dead_letter_target != new.dead_letter_target:
+            messages.append(
+                f"{name}: versions {old.version} and {new.version} have different dead-letter "
+                "configurations; a rollout routes between them, which needs the same (or none)"
+            )
+    executions = reader.provisioned_concurrency(change.target, change.alias)
+    if executions:
+        messages.append(
+            f"{name} has provisioned concurrency ({executions}); a rollout routes weights, "
+            "which is not combined with provisioned concurrency on one alias: remove it first"
+        )
+    return messages

@@ -1,0 +1,320 @@
+"""Rollouts against the sandbox over HTTP, as `reconcile apply` drives them: the issue's
+acceptance list, one test each, with bakes of a second or so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+from tests.conftest import REGION, make_client
+
+ROOT = Path(__file__).resolve().parent.parent
+TAG = "reconciler:rollout:live"
+
+
+def manifest(rollout: str, version: int = 13) -> str:
+    return (
+        f"function: payments-api\nregion: {REGION}\naliases:\n"
+        f"  - name: live\n    version: {version}\n    rollout: {rollout}\n"
+    )
+
+
+@pytest.fixture
+def estate(sandbox: Sandbox, tmp_path: Path) -> Path:
+    """payments-api:live on version 12 of 14; two alarms, OK; two hooks."""
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {
+                    "name": "payments-api",
+                    "versions": 14,
+                    "aliases": [{"name": "live", "version": 12}],
+                    "alarms": [{"name": "payments-api-errors"}, {"name": "payments-api-p99"}],
+                },
+                {"name": "smoke-ok", "hook": "succeed"},
+                {"name": "smoke-fail", "hook": "fail"},
+            ],
+        }
+    )
+    sandbox.reset_stats()
+    return tmp_path
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "payments-api.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def apply(sandbox: Sandbox, path: Path, *args: str) -> int:
+    return main(["apply", str(path), "--auto-approve", "--endpoint-url", sandbox.url, *args])
+
+
+def alias(sandbox: Sandbox) -> tuple[str, float | None]:
+    answer = make_client(sandbox).get_alias(FunctionName="payments-api", Name="live")
+    weights = (answer.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return answer["FunctionVersion"], next(iter(weights.values()), None)
+
+
+def tags(sandbox: Sandbox) -> dict[str, str]:
+    lam = make_client(sandbox)
+    arn = lam.get_function(FunctionName="payments-api")["Configuration"]["FunctionArn"]
+    return dict(lam.list_tags(Resource=arn)["Tags"])
+
+
+def writes(sandbox: Sandbox) -> int:
+    return int(sandbox.stats()["calls"].get("UpdateAlias", 0))
+
+
+@pytest.fixture
+def seen(sandbox: Sandbox) -> Iterator[list[tuple[str, float | None]]]:
+    """Every distinct state of the alias, in order, as another reader polling it sees them."""
+    states: list[tuple[str, float | None]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        client = make_client(sandbox)
+        while not done.is_set():
+            try:
+                answer = client.get_alias(FunctionName="payments-api", Name="live")
+            except Exception:
+                time.sleep(0.02)
+                continue
+            weights = (answer.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            state = (answer["FunctionVersion"], next(iter(weights.values()), None))
+            if not states or states[-1] != state:
+                states.append(state)
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    yield states
+    done.set()
+    thread.join()
+
+
+def test_a_three_step_rollout_reaches_100_with_each_weight_in_order(
+    sandbox: Sandbox,
+    estate: Path,
+    seen: list[tuple[str, float | None]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write(
+        estate,
+        manifest(
+            "{steps: [5, 25, 50], bake: 1s, alarms: [payments-api-errors, payments-api-p99], "
+            "hooks: {before: smoke-ok, after: smoke-ok}}"
+        ),
+    )
+    assert apply(sandbox, path) == 0
+    time.sleep(0.1)
+    assert seen == [("12", None), ("12", 0.05), ("12", 0.25), ("12", 0.5), ("13", None)]
+    out = capsys.readouterr().out
+    steps = [line for line in out.splitlines() if line.startswith("step")]
+    assert [line.split(": ", 1)[1].split(" (")[0] for line in steps] == [
+        "5% on v13",
+        "25% on v13",
+        "50% on v13",
+        "100% on v13",
+    ]
+    assert "rollout completed" in out
+    assert writes(sandbox) == 4  # one UpdateAlias a step
+    assert sandbox.stats()["calls"]["Invoke"] == 2  # the before and after hooks
+    assert TAG not in tags(sandbox)  # done: nothing left recorded
+    assert apply(sandbox, path) == 0  # and again: nothing to do
+    assert writes(sandbox) == 4
+
+
+def test_an_alarm_mid_bake_rolls_back_and_the_failure_stands(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
+    timer = threading.Timer(0.8, sandbox.set_alarm_state, ("payments-api-p99", "ALARM"))
+    timer.start()
+    assert apply(sandbox, path) == 4
+    timer.join()
+    assert alias(sandbox) == ("12", None)
+    out = capsys.readouterr().out
+    assert "to v12: alarm payments-api-p99 is in ALARM" in out
+    assert "failed=alarm why=payments-api-p99" in tags(sandbox)[TAG]
+    sandbox.set_alarm_state("payments-api-p99", "OK")
+    before = writes(sandbox)
+    assert apply(sandbox, path) == 4  # the failure stands: no write, and it says why
+    assert writes(sandbox) == before
+    out = capsys.readouterr().out
+    assert "no write while that failure stands" in out
+    assert "reconcile rollout retry payments-api:live" in out
+
+
+def test_a_failing_before_hook_moves_no_traffic(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: smoke-fail}}"))
+    assert apply(sandbox, path) == 4
+    assert alias(sandbox) == ("12", None)
+    assert writes(sandbox) == 0
+    out = capsys.readouterr().out
+    assert 'hook smoke-fail answered {"status": "Failed"}' in out
+    assert "no traffic moved" in out
+    assert apply(sandbox, path) == 4
+    assert writes(sandbox) == 0
+
+
+def test_a_new_version_starts_over_after_a_failure(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: smoke-fail}}"))
+    assert apply(sandbox, path) == 4
+    write(estate, manifest("{canary: 10, bake: 1s}", version=14))
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("14", None)
+
+
+def test_an_out_of_band_change_mid_rollout_stops_it_and_survives(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    # Right after the first step is recorded, someone else sets 30 %.
+    sandbox.change_alias_after(
+        "TagResource",
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"13": 0.3}},
+    )
+    assert apply(sandbox, path) == 3
+    assert alias(sandbox) == ("12", 0.3)  # their change survives
+    assert "changed by someone else" in capsys.readouterr().out
+    before = writes(sandbox)
+    assert apply(sandbox, path) == 3  # and a fresh runner does not take it over either
+    assert writes(sandbox) == before
+    assert alias(sandbox) == ("12", 0.3)
+
+
+def test_no_wait_makes_one_due_step_per_call(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s, alarms: [payments-api-errors]}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.1)
+    assert "rollout in progress" in capsys.readouterr().out
+    assert apply(sandbox, path, "--no-wait") == 0  # the bake has not passed: nothing moves
+    assert alias(sandbox) == ("12", 0.1)
+    assert writes(sandbox) == 1
+    time.sleep(1.1)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.5)
+    time.sleep(1.1)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("13", None)
+    assert "rollout completed" in capsys.readouterr().out
+    assert writes(sandbox) == 3
+    assert TAG not in tags(sandbox)
+
+
+def reconcile(sandbox: Sandbox, path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "reconciler", "apply", str(path), "--auto-approve"),
+            *(
+                "--endpoint-url",
+                sandbox.url,
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], start: str) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(start):
+            return line
+    raise AssertionError(f"no line starting {start!r}; stderr: {process.stderr.read()}")  # type: ignore[union-attr]
+
+
+def test_sigkill_mid_bake_then_a_rerun_resumes_at_the_same_step(
+    sandbox: Sandbox, estate: Path, seen: list[tuple[str, float | None]]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s}"))
+    process = reconcile(sandbox, path)
+    assert "10% on v13" in wait_for_line(process, "step")
+    process.kill()  # SIGKILL: no clean-up of any kind
+    process.wait()
+    assert alias(sandbox) == ("12", 0.1)
+    assert "step=1" in tags(sandbox)[TAG]
+    assert main(["apply", str(path), "--auto-approve", "--endpoint-url", sandbox.url]) == 0
+    time.sleep(0.1)
+    # Never back to 0 %, never 10 % written again, never a step skipped.
+    assert seen == [("12", None), ("12", 0.1), ("12", 0.5), ("13", None)]
+    assert writes(sandbox) == 3
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_bake_stops_cleanly_and_traffic_stays(
+    sandbox: Sandbox, estate: Path, signum: int
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 30s}"))
+    process = reconcile(sandbox, path)
+    wait_for_line(process, "step")
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "traffic stays at 10% on v13" in out
+    assert alias(sandbox) == ("12", 0.1)
+    assert "step=1" in tags(sandbox)[TAG]
+
+
+def test_preflight_refuses_a_rollout_that_would_fail_midway(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.seed(
+        {
+            "region": REGION,
+            "functions": [
+                {
+                    "name": "payments-api",
+                    "versions": [{}, {}, {"role": "other-role"}],
+                    "aliases": [
+                        {"name": "live", "version": 1, "provisioned_concurrency": 2},
+                        {"name": "beta", "version": 1},
+                    ],
+                    "alarms": [{"name": "payments-api-errors"}],
+                }
+            ],
+        }
+    )
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        f"function: payments-api\nregion: {REGION}\naliases:\n"
+        "  - name: live\n    version: 2\n"
+        "    rollout: {canary: 10, bake: 1s, alarms: [payments-api-errors, nope-alarm], "
+        "hooks: {before: nope-hook}}\n"
+        "  - name: beta\n    version: 3\n    rollout: {canary: 10, bake: 1s}\n",
+        encoding="utf-8",
+    )
+    before = writes(sandbox)
+    assert main(["apply", str(path), "--auto-approve", "--endpoint-url", sandbox.url]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:4:5: payments-api:live: alarm 'nope-alarm' does not exist in {REGION}" in err
+    assert "payments-api:live: hook function 'nope-hook' does not exist" in err
+    assert "payments-api:live has provisioned concurrency (2)" in err
+    assert f"{path}:7:5: payments-api:beta: versions 1 and 3 have different execution roles" in err
+    assert writes(sandbox) == before
+    assert "payments-api-errors'" not in err
