@@ -58,6 +58,8 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="The local Lambda control plane used by tests and demos.")
 app.add_typer(sandbox_app, name="sandbox")
+rollout_app = typer.Typer(help="Rollouts in progress: status, promote, abort, retry.")
+app.add_typer(rollout_app, name="rollout")
 
 
 class Output(str, Enum):
@@ -413,14 +415,149 @@ def drift(
         rate,
         default_account,
     )
-    the_plan = _plan_only(connection, paths)
+    from reconciler.rollout import report as rollout_report
+
+    with _session(connection, paths) as (provider, loaded):
+        assert loaded is not None
+        the_plan = _make_plan(provider, loaded, connection)
+        the_plan, rollouts = _rollouts_apart(the_plan, provider)
     renderers: dict[Output, Callable[[Plan], str]] = {
         Output.text: lambda p: render.drift_text(p, colour=_colour()),
         Output.markdown: lambda p: render.drift_markdown(p, limit=markdown_limit or None),
-        Output.json: render.drift_json,
+        Output.json: lambda p: rollout_report.drift_json_with(render.drift_json(p), rollouts),
     }
     sys.stdout.write(renderers[output](the_plan))
+    sys.stdout.write(rollout_report.drift_rollouts(rollouts, output.value))
     return EXIT_CHANGES if render.drifted(the_plan) else EXIT_OK
+
+
+def _rollouts_apart(the_plan: Plan, provider: AwsLambdaProvider) -> tuple[Plan, list[Any]]:
+    """A rollout in progress or rolled back is not drift: set it apart, with where it stands."""
+    from reconciler.rollout.engine import rollout_changes
+    from reconciler.rollout.status import apart
+
+    if not rollout_changes(the_plan):
+        return the_plan, []
+    from reconciler.rollout.cloud import RolloutCloud
+
+    return apart(the_plan, RolloutCloud(provider))
+
+
+# -- rollouts --------------------------------------------------------------------------------------
+
+
+@rollout_app.command("status")
+def rollout_status(
+    paths: Paths,
+    output: OutputOpt = Output.text,
+    target: TargetOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    sandbox: SandboxOpt = False,
+    sandbox_seed: SandboxSeedOpt = None,
+    rate: RateOpt = CONTROL_PLANE_RATE,
+    default_account: DefaultAccountOpt = None,
+) -> int:
+    """List the manifests' rollouts in progress and rolled back, with their alarms."""
+    from reconciler.rollout import report as rollout_report
+    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.status import status_json, statuses
+
+    connection = Connection(
+        region,
+        profile,
+        endpoint_url,
+        sandbox,
+        sandbox_seed,
+        tuple(target or ()),
+        rate,
+        default_account,
+    )
+    with _session(connection, paths) as (provider, loaded):
+        assert loaded is not None
+        the_plan = _make_plan(provider, loaded, connection, check=False)
+        found = statuses(the_plan, RolloutCloud(provider))
+    renderers = {
+        Output.text: rollout_report.status_text,
+        Output.markdown: rollout_report.status_markdown,
+        Output.json: status_json,
+    }
+    sys.stdout.write(renderers[output](found))
+    return EXIT_OK
+
+
+AliasArg = Annotated[
+    str, typer.Argument(help="FUNCTION:ALIAS (a function name, partial ARN or ARN, and an alias).")
+]
+
+
+def _alias_at(
+    provider: AwsLambdaProvider, text: str, region: str | None
+) -> tuple[FunctionTarget, str]:
+    from reconciler.contract import parse_function_name, partition_of
+    from reconciler.live import FunctionTarget
+
+    try:
+        ref = parse_function_name(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if ref.qualifier is None:
+        raise InputError(f"name the alias too: FUNCTION:ALIAS, not {json.dumps(text)}")
+    where = ref.region or region or provider.default_region
+    if where is None:
+        raise InputError("no Region: pass --region or set AWS_REGION")
+    account = ref.account or provider.caller_account()
+    return FunctionTarget(account, where, ref.name, partition_of(where)), ref.qualifier
+
+
+def _by_hand(
+    what: str, alias: str, region: str | None, profile: str | None, endpoint_url: str | None
+) -> int:
+    from reconciler.providers.aws_lambda import AwsLambdaProvider
+    from reconciler.render import inert_text
+    from reconciler.rollout import status as rollout_status_module
+    from reconciler.rollout.cloud import RolloutCloud
+
+    provider = AwsLambdaProvider(region=region, profile=profile, endpoint_url=endpoint_url)
+    target, name = _alias_at(provider, alias, region)
+    handle = getattr(rollout_status_module, what)
+    done = handle(provider, RolloutCloud(provider), target, name)
+    print(f"{inert_text(done.address)}: {inert_text(done.message)}")
+    return EXIT_OK
+
+
+@rollout_app.command("promote")
+def rollout_promote(
+    alias: AliasArg,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> int:
+    """Send all the traffic to the new version now, skipping the bakes and gates left."""
+    return _by_hand("promote", alias, region, profile, endpoint_url)
+
+
+@rollout_app.command("abort")
+def rollout_abort(
+    alias: AliasArg,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> int:
+    """Roll back now to the old version; the rollout stays stopped until a retry."""
+    return _by_hand("abort", alias, region, profile, endpoint_url)
+
+
+@rollout_app.command("retry")
+def rollout_retry(
+    alias: AliasArg,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> int:
+    """Forget a failed rollout, so that the next apply starts it over."""
+    return _by_hand("retry", alias, region, profile, endpoint_url)
 
 
 @app.command("import")
@@ -781,7 +918,9 @@ def _plan_only(connection: Connection, paths: Sequence[Path]) -> Plan:
         return _make_plan(provider, loaded, connection)
 
 
-def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection) -> Plan:
+def _make_plan(
+    provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection, *, check: bool = True
+) -> Plan:
     from reconciler.plan import Targets
     from reconciler.planner import check_account, resolve
     from reconciler.planner import plan as make_plan
@@ -798,8 +937,8 @@ def _make_plan(provider: AwsLambdaProvider, loaded: ManifestSet, connection: Con
     check_account(desired, account)  # after --target: a job may own one account of many
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
-    problems = preflight(the_plan, desired, provider)
-    if any(c.rollout is not None for c in the_plan.changes):
+    problems = preflight(the_plan, desired, provider) if check else []
+    if check and any(c.rollout is not None for c in the_plan.changes):
         from reconciler.rollout.cloud import RolloutCloud
         from reconciler.rollout.preflight import rollout_problems
 

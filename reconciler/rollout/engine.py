@@ -72,7 +72,13 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
             return Position(Phase.DONE, message="moved to the new version by someone else")
         if live.version == mine.old and routing is not None and routing.version == new:
             return Position(Phase.ROLLBACK_PENDING, message=why)
-        return Position(Phase.FAILED, message=why)
+        if live.version == mine.old and routing is None:
+            return Position(Phase.FAILED, message=why)
+        return Position(
+            Phase.STALE,
+            message=f"rolled back earlier ({why}), then changed by someone else "
+            f"(now v{live.version})",
+        )
     if live.version == new:
         if routing is None:
             return Position(Phase.AT_FULL if mine is not None else Phase.DONE)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from reconciler.render import _md, apply_json, inert_text
-from reconciler.rollout.engine import Outcome, RolloutResult
+from reconciler.rollout.engine import Outcome, Phase, RolloutResult
+from reconciler.rollout.status import RolloutStatus
 
 EXIT_STALE, EXIT_ROLLED_BACK, EXIT_INTERRUPTED = 3, 4, 130
 
@@ -80,6 +82,10 @@ def render(results: Sequence[RolloutResult], output: str) -> str:
 def results_markdown(results: Sequence[RolloutResult]) -> str:
     lines = ["", "#### Rollouts", "", "| alias | outcome | what happened |", "|---|---|---|"]
     lines += [f"| {_md(r.address)} | {r.outcome.value} | {_md(r.message)} |" for r in results]
+    for result in results:
+        chart = events_chart(result)
+        if chart is not None:
+            lines += ["", chart]
     return "\n".join(lines) + "\n"
 
 
@@ -96,3 +102,140 @@ def combined_exit(apply_exit: int, results: Sequence[RolloutResult]) -> int:
     order = [0, EXIT_STALE, EXIT_ROLLED_BACK, 1, EXIT_INTERRUPTED]
     codes = [apply_exit, exit_code(results)]
     return max(codes, key=lambda c: order.index(c) if c in order else len(order))
+
+
+# -- rollout status, and pictures ------------------------------------------------------------------
+
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/ %>-]")
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a Mermaid chart: only characters that cannot end a string or start markup."""
+    return _MERMAID_UNSAFE.sub("_", text)[:80]
+
+
+def status_text(found: Sequence[RolloutStatus]) -> str:
+    if not found:
+        return "No rollout in progress or rolled back.\n"
+    lines = []
+    for s in found:
+        parts = [
+            inert_text(s.address),
+            f"v{s.old} -> v{s.new}",
+            s.where.phase.value,
+            f"step {s.step_text()}",
+            f"{s.percent}% on v{s.new}",
+        ]
+        since = s.where.since or (s.state.since if s.state else None)
+        if since is not None:
+            parts.append(f"since {since.strftime(_TIME)}")
+        if s.due is not None:
+            parts.append(f"next step due {s.due.strftime(_TIME)}")
+        if s.where.message:
+            parts.append(inert_text(s.where.message))
+        if s.alarms:
+            parts.append("alarms: " + ", ".join(f"{inert_text(n)} {st}" for n, st in s.alarms))
+        lines.append("  ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def status_markdown(found: Sequence[RolloutStatus]) -> str:
+    lines = ["### reconcile rollout status", ""]
+    if not found:
+        return "\n".join([*lines, "No rollout in progress or rolled back."]) + "\n"
+    lines += [
+        "| alias | versions | state | step | traffic | next step due | alarms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in found:
+        alarms = "<br>".join(f"{_md(n)}: {st}" for n, st in s.alarms) or "none"
+        due = s.due.strftime(_TIME) if s.due else "-"
+        lines.append(
+            f"| {_md(s.address)} | v{_md(s.old)} &rarr; v{_md(s.new)} | {s.where.phase.value} | "
+            f"{s.step_text()} | {s.percent}% on v{_md(s.new)} | {due} | {alarms} |"
+        )
+    for s in found:
+        lines += ["", status_chart(s)]
+    return "\n".join(lines) + "\n"
+
+
+def status_chart(s: RolloutStatus) -> str:
+    """The rollout's steps as a Mermaid chart: the plan as a line, the weights reached as bars."""
+    steps = [0, *s.rollout.steps, 100]
+    reached = 0 if s.where.phase in (Phase.FAILED, Phase.ROLLBACK_PENDING) else s.percent
+    bars = [w if w <= reached else 0 for w in steps]
+    title = f"{s.change.target.name}:{s.change.alias} v{s.old} to v{s.new}: {s.where.phase.value}"
+    labels = ", ".join(f'"{w}%"' for w in steps)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{_mermaid_text(title)}"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "% on v{_mermaid_text(s.new)}" 0 --> 100',
+            f"    bar [{', '.join(map(str, bars))}]",
+            f"    line [{', '.join(map(str, steps))}]",
+            "```",
+        ]
+    )
+
+
+def events_chart(result: RolloutResult) -> str | None:
+    """What an apply did to one rollout, over time: the weight after each event, an alarm's
+    moment named on the axis."""
+    if not result.events:
+        return None
+    change = result.change
+    new = change.after.version if change.after else "?"
+    labels = ", ".join(
+        f'"{e.at.strftime("%H:%M:%S")} {_mermaid_text(e.what.split(" ", 1)[0])}"'
+        for e in result.events
+    )
+    title = f"{change.target.name}:{change.alias} {result.outcome.value}"
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{_mermaid_text(title)}"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "% on v{_mermaid_text(new)}" 0 --> 100',
+            f"    line [{', '.join(str(e.percent) for e in result.events)}]",
+            "```",
+        ]
+    )
+
+
+def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
+    """Below a drift report: rollouts in progress or rolled back, which are not drift."""
+    if not found or output == "json":
+        return ""
+    if output == "markdown":
+        rows = [
+            f"| {_md(s.address)} | v{_md(s.old)} &rarr; v{_md(s.new)} | {s.where.phase.value} |"
+            for s in found
+        ]
+        head = [
+            "",
+            "#### Rollouts (not drift)",
+            "",
+            "| alias | versions | state |",
+            "|---|---|---|",
+        ]
+        return "\n".join([*head, *rows]) + "\n"
+    lines = ["", "Rollouts (not drift):"]
+    lines += [
+        f"  {inert_text(s.address)}: v{s.old} -> v{s.new} {s.where.phase.value}"
+        + (f", {s.percent}% on v{s.new}" if s.where.phase.value == "in progress" else "")
+        + (f" ({inert_text(s.where.message)})" if s.where.message else "")
+        for s in found
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def drift_json_with(text: str, found: Sequence[RolloutStatus]) -> str:
+    if not found:
+        return text
+    document = json.loads(text)
+    document["rollouts"] = [s.to_dict() for s in found]
+    return json.dumps(document, indent=2) + "\n"

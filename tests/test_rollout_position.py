@@ -1,0 +1,78 @@
+"""Where a rollout stands, from the live alias and its recorded state: a pure table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from reconciler.live import LiveAlias, Route
+from reconciler.rollout.engine import Phase, position
+from reconciler.rollout.model import Rollout
+from reconciler.rollout.state import RolloutState, StateError, tag_key
+
+R = Rollout((10, 50), 60)
+T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+
+
+def live(version: str, to: str | None = None, weight: float = 0.0) -> LiveAlias:
+    return LiveAlias("live", version, "", None if to is None else Route(to, weight), "r")
+
+
+def state(step: int, failed: str | None = None, old: str = "12") -> RolloutState:
+    return RolloutState(old, "13", step, T0, failed)
+
+
+@pytest.mark.parametrize(
+    ("alias", "recorded", "phase", "step", "since"),
+    [
+        (live("12"), None, Phase.NOT_STARTED, 0, None),
+        (live("12", "11", 0.2), None, Phase.NOT_STARTED, 0, None),  # others' routing: replaced
+        (live("12", "13", 0.1), state(1), Phase.BAKING, 1, T0),
+        (live("12", "13", 0.5), state(1), Phase.BAKING, 2, None),  # written, not yet recorded
+        (live("12", "13", 0.1), None, Phase.BAKING, 1, None),  # no record: a full bake from now
+        (live("12", "13", 0.5), state(2), Phase.BAKING, 2, T0),
+        (live("12", "13", 0.1), state(2), Phase.STALE, 0, None),  # gone back: not ours
+        (live("12", "13", 0.3), state(1), Phase.STALE, 0, None),  # not a step
+        (live("12", "13", 0.3), None, Phase.STALE, 0, None),
+        (live("12"), state(1), Phase.STALE, 0, None),  # routing removed by someone
+        (live("11", "13", 0.1), state(1), Phase.STALE, 0, None),  # primary moved
+        (live("13"), state(3), Phase.AT_FULL, 0, None),
+        (live("13"), None, Phase.DONE, 0, None),
+        (live("13", "12", 0.1), None, Phase.STALE, 0, None),
+        (live("12"), state(1, "alarm"), Phase.FAILED, 0, None),
+        (live("12", "13", 0.1), state(1, "alarm"), Phase.ROLLBACK_PENDING, 0, None),
+        (live("14"), state(1, "alarm"), Phase.STALE, 0, None),
+        (live("13"), state(1, "aborted"), Phase.DONE, 0, None),
+        (live("12"), RolloutState("12", "14", 1, T0, "alarm"), Phase.NOT_STARTED, 0, None),
+    ],
+)
+def test_position(
+    alias: LiveAlias,
+    recorded: RolloutState | None,
+    phase: Phase,
+    step: int,
+    since: datetime | None,
+) -> None:
+    where = position(R, "13", alias, recorded)
+    assert (where.phase, where.step, where.since) == (phase, step, since)
+
+
+def test_the_tag_round_trips_and_is_read_strictly() -> None:
+    failing = state(2).failing("alarm", "p99 > 1s (errors)")
+    value = failing.to_tag()
+    assert (
+        value
+        == "from=12 to=13 step=2 since=2026-11-22T04:00:00Z failed=alarm why=p99___1s__errors_"
+    )
+    assert RolloutState.from_tag(value) == failing
+    for bad in ("", "from=12", "from=12 to=13 step=x since=2026-11-22T04:00:00Z", "a b"):
+        with pytest.raises(StateError):
+            RolloutState.from_tag(bad)
+
+
+def test_a_long_alias_name_still_makes_a_tag_key() -> None:
+    assert tag_key("live") == "reconciler:rollout:live"
+    long_a, long_b = "a" * 120 + "x", "a" * 120 + "y"
+    assert len(tag_key(long_a)) <= 128
+    assert tag_key(long_a) != tag_key(long_b)
