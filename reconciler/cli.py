@@ -350,7 +350,14 @@ def apply(
                 should_stop=stopped.is_set,
                 on_result=_print_outcome if streamed else lambda result: None,
             )
-            rollouts = _drive_rollouts(the_plan, provider, stopped, streamed, wait=not no_wait)
+            rollouts = _drive_rollouts(
+                the_plan,
+                provider,
+                stopped,
+                streamed,
+                wait=not no_wait,
+                hold=_freeze([Path(f) for f in loaded.files] if loaded else list(manifests or [])),
+            )
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
         Output.text: render.apply_tail,  # the outcomes were printed as they landed
         Output.markdown: render.apply_markdown,
@@ -374,6 +381,7 @@ def _drive_rollouts(
     streamed: bool,
     *,
     wait: bool,
+    hold: str,
 ) -> list[Any]:
     """Move the plan's rollouts on, side by side, one line per step as it happens."""
     from reconciler.rollout.cloud import RolloutCloud
@@ -385,7 +393,20 @@ def _drive_rollouts(
             print(progress_line(change.address, kind, line), flush=True)
 
     changes = rollout_changes(the_plan)
-    return drive(changes, provider, RolloutCloud(provider), wait=wait, stop=stopped, say=say)
+    cloud = RolloutCloud(provider)
+    return drive(changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold)
+
+
+def _freeze(paths: Sequence[Path]) -> str:
+    """Why rollouts under way must hold where they are now (a freeze of a policy), or ""."""
+    from reconciler.rollout.policy import frozen_now, load_policies
+
+    freeze = frozen_now(load_policies(paths), datetime.now(UTC)) if paths else None
+    if freeze is None:
+        return ""
+    return f"frozen until {freeze.end.isoformat()}" + (
+        f" ({freeze.reason})" if freeze.reason else ""
+    )
 
 
 @app.command()
@@ -698,13 +719,17 @@ def permissions(
         return EXIT_OK
     if repo is not None or account is not None:
         raise InputError("--repo and --account go with --trust-policy")
+    from reconciler.rollout.permissions import rollout_scopes, statements
+
     scopes = []
-    for manifest in load_manifests(paths).manifests if paths else ():
+    manifests = load_manifests(paths).manifests if paths else ()
+    for manifest in manifests:
         ref = manifest.spec.where
         where, owner = ref.region or region, ref.account or default_account
         partition = ref.partition or (partition_of(where) if where else "aws")
         scopes.append(FunctionScope(ref.name, where, owner, partition, prune=manifest.spec.prune))
-    document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes)
+    extra = statements(rollout_scopes(manifests, scopes), apply=for_apply)
+    document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
     print(json.dumps(document, indent=2))
     return EXIT_OK
 
@@ -938,6 +963,11 @@ def _make_plan(
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
     problems = preflight(the_plan, desired, provider) if check else []
+    if check:
+        from reconciler.rollout.policy import load_policies, policy_problems
+
+        policies = load_policies([Path(f) for f in loaded.files])
+        problems += policy_problems(the_plan, desired, policies, datetime.now(UTC))
     if check and any(c.rollout is not None for c in the_plan.changes):
         from reconciler.rollout.cloud import RolloutCloud
         from reconciler.rollout.preflight import rollout_problems

@@ -116,9 +116,14 @@ class _Refused(Exception):
         self.message = message
 
 
+POLICY_NAMES = ("policy.yaml", "policy.yml")  # policy gates beside the manifests, not one
+
+
 def is_manifest_name(name: str) -> bool:
-    """Whether a file name is a manifest's: ``*.yaml`` or ``*.yml``, in any case (``B.YAML``)."""
-    return name.lower().endswith((".yaml", ".yml"))
+    """Whether a file name is a manifest's: ``*.yaml`` or ``*.yml``, in any case (``B.YAML``),
+    but not ``policy.yaml``, which holds policy gates (reconciler.rollout.policy)."""
+    lowered = name.lower()
+    return lowered.endswith((".yaml", ".yml")) and lowered not in POLICY_NAMES
 
 
 def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
@@ -129,7 +134,8 @@ def find_manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem
         if path.is_dir():
             found.extend(_walk(path, problems))
         elif path.is_file():
-            found.append(path)
+            if path.name.lower() not in POLICY_NAMES:
+                found.append(path)
         else:
             problems.append(Problem(str(path), 0, 0, "no such file or directory"))
     unique = list(dict.fromkeys(found))

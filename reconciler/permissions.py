@@ -55,9 +55,15 @@ class FunctionScope:
 ANY_FUNCTION = FunctionScope("*")
 
 
-def policy(provider: type, *, apply: bool, functions: Sequence[FunctionScope]) -> dict[str, Any]:
+def policy(
+    provider: type,
+    *,
+    apply: bool,
+    functions: Sequence[FunctionScope],
+    extra: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """An IAM policy document for ``plan`` (read only) or ``apply``, scoped to the functions'
-    ARNs (or to every function when none are given)."""
+    ARNs (or to every function when none are given); ``extra`` statements follow (rollouts')."""
     scopes = list(functions) or [ANY_FUNCTION]
     resources = sorted({arn for scope in scopes for arn in scope.arns()})
     operations = APPLY_OPERATIONS if apply else PLAN_OPERATIONS
@@ -79,7 +85,7 @@ def policy(provider: type, *, apply: bool, functions: Sequence[FunctionScope]) -
                 "Resource": pruned,
             }
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": "2012-10-17", "Statement": [*statements, *extra]}
 
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"

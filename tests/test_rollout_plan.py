@@ -221,7 +221,9 @@ def estate(sandbox: Sandbox, tmp_path: Path) -> Path:
                         {"name": "live", "version": 12},
                         {"name": "beta", "version": 12},
                     ],
-                }
+                    "alarms": [{"name": "payments-api-errors"}, {"name": "payments-api-p99"}],
+                },
+                {"name": "smoke", "hook": "succeed"},
             ],
         }
     )

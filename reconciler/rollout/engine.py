@@ -166,6 +166,7 @@ class Runner:
     stop: threading.Event = field(default_factory=threading.Event)
     say: Callable[[str, str], None] = lambda address, line: None
     clock: Clock = utc_now
+    hold: str = ""  # why no step may be made now (a freeze): the alarms are still watched
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -213,6 +214,8 @@ class Runner:
             assert self.state is not None
             return self._finish(self.state)
         if phase is Phase.NOT_STARTED:
+            if self.hold:
+                return Outcome.IN_PROGRESS, f"not started: {self.hold}"
             state = RolloutState(self.live.version, self.new, 0, self.clock())
             self._check_stop()
             if self.rollout.before:
@@ -235,6 +238,11 @@ class Runner:
             ended = self._bake(state)
             if ended is not None:
                 return ended
+            if self.hold:
+                return (
+                    Outcome.IN_PROGRESS,
+                    f"held at {self._percent()}% on v{self.new}: {self.hold}",
+                )
             if state.step == len(self.rollout.steps):
                 state = self._promote(state)
                 return self._finish(state)
@@ -441,8 +449,10 @@ def drive(
     stop: threading.Event | None = None,
     say: Callable[[Change, str, str], None] = lambda change, kind, line: None,
     clock: Clock = utc_now,
+    hold: str = "",
 ) -> list[RolloutResult]:
-    """Move every rollout on, side by side: each to its end (``wait``), or by one due step."""
+    """Move every rollout on, side by side: each to its end (``wait``), or by one due step;
+    with ``hold``, none is moved on, but their alarms are watched and failures rolled back."""
     stop = stop or threading.Event()
     states = read_states(cloud, changes)
     lock = threading.Lock()
@@ -456,7 +466,7 @@ def drive(
             with lock:
                 say(change, kind, line)
 
-        runner = Runner(change, state, provider, cloud, wait, stop, said, clock)
+        runner = Runner(change, state, provider, cloud, wait, stop, said, clock, hold)
         return runner.run()
 
     if not changes:

@@ -1,0 +1,99 @@
+"""What rollouts add to the IAM policies, scoped to what the manifests name: the managed
+functions' tags (their state), the alarms (DescribeAlarms), and the hook functions (GetFunction to
+check they exist when planning; InvokeFunction to run them when applying)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import contract
+from reconciler.manifests import Manifest
+from reconciler.permissions import FunctionScope, actions_of
+from reconciler.rollout.cloud import RolloutCloud
+
+STATE_OPERATIONS = ("tags", "tag", "untag")
+READ_OPERATIONS = ("tags",)
+
+
+@dataclass(frozen=True)
+class RolloutScope:
+    """A function with rollouts: its alarms and hook functions (as the manifest names them)."""
+
+    function: FunctionScope
+    alarms: tuple[str, ...]
+    hooks: tuple[FunctionScope, ...]
+
+
+def _alarm_arn(scope: FunctionScope, name: str) -> str:
+    return (
+        f"arn:{scope.partition}:cloudwatch:{scope.region or '*'}:{scope.account or '*'}:"
+        f"alarm:{name}"
+    )
+
+
+def statements(scopes: Sequence[RolloutScope], *, apply: bool) -> list[dict[str, Any]]:
+    """The statements rollouts need: none when no manifest has a rollout."""
+    if not scopes:
+        return []
+    functions = sorted({s.function.arns()[0] for s in scopes})
+    found: list[dict[str, Any]] = [
+        {
+            "Sid": "RolloutState" if apply else "ReadRolloutState",
+            "Effect": "Allow",
+            "Action": actions_of(RolloutCloud, STATE_OPERATIONS if apply else READ_OPERATIONS),
+            "Resource": functions,
+        }
+    ]
+    alarms = sorted({_alarm_arn(s.function, a) for s in scopes for a in s.alarms})
+    if alarms:
+        found.append(
+            {
+                "Sid": "ReadRolloutAlarms",
+                "Effect": "Allow",
+                "Action": actions_of(RolloutCloud, ("alarm_states",)),
+                "Resource": alarms,
+            }
+        )
+    hooks = sorted({h.arns()[0] for s in scopes for h in s.hooks})
+    if hooks:
+        found.append(
+            {
+                "Sid": "RunRolloutHooks" if apply else "FindRolloutHooks",
+                "Effect": "Allow",
+                "Action": ["lambda:GetFunction", "lambda:InvokeFunction"]
+                if apply
+                else ["lambda:GetFunction"],
+                "Resource": hooks,
+            }
+        )
+    return found
+
+
+def rollout_scopes(
+    manifests: Sequence[Manifest], functions: Sequence[FunctionScope]
+) -> list[RolloutScope]:
+    """The functions (scoped as ``functions``, one per manifest) whose aliases have rollouts."""
+    found = []
+    for manifest, scope in zip(manifests, functions, strict=True):
+        rollouts = [a.rollout for a in manifest.spec.aliases if a.rollout is not None]
+        if not rollouts:
+            continue
+        alarms = tuple(dict.fromkeys(n for r in rollouts for n in r.alarms))
+        hooks = []
+        for rollout in rollouts:
+            for hook in (rollout.hooks.before, rollout.hooks.after) if rollout.hooks else ():
+                if hook is None:
+                    continue
+                ref = contract.parse_function_name(hook)
+                hooks.append(
+                    FunctionScope(
+                        ref.name,
+                        ref.region or scope.region,
+                        ref.account or scope.account,
+                        ref.partition or scope.partition,
+                    )
+                )
+        found.append(RolloutScope(scope, alarms, tuple(dict.fromkeys(hooks))))
+    return found

@@ -1,0 +1,72 @@
+"""`reconcile permissions` with rollouts: apply gains exactly DescribeAlarms on the alarms,
+InvokeFunction on the hooks and the tag actions on the managed functions; plan only reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cli import main
+
+ROLLED = """\
+function: payments-api
+region: eu-west-1
+account: "123456789012"
+aliases:
+  - name: live
+    version: 13
+    rollout: {steps: [5, 50], bake: 1m, alarms: [payments-api-errors], hooks: {before: smoke}}
+---
+function: orders
+region: eu-west-1
+account: "123456789012"
+aliases:
+  - {name: live, version: 2}
+"""
+
+
+def policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], role: str, text: str
+) -> dict[str, Any]:
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    assert main(["permissions", role, str(tmp_path)]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def actions(document: dict[str, Any]) -> set[str]:
+    return {a for s in document["Statement"] for a in s["Action"]}
+
+
+def test_apply_gains_exactly_the_rollout_actions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = policy(tmp_path, capsys, "--apply", ROLLED.replace("    rollout:", "    #"))
+    rolled = policy(tmp_path, capsys, "--apply", ROLLED)
+    assert actions(rolled) - actions(plain) == {
+        "cloudwatch:DescribeAlarms",
+        "lambda:InvokeFunction",
+        "lambda:ListTags",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+    }
+    by_sid = {s["Sid"]: s for s in rolled["Statement"]}
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:payments-api"
+    assert by_sid["RolloutState"]["Resource"] == [function]  # not orders: it has no rollout
+    assert by_sid["ReadRolloutAlarms"]["Resource"] == [
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:payments-api-errors"
+    ]
+    assert by_sid["RunRolloutHooks"]["Resource"] == [
+        "arn:aws:lambda:eu-west-1:123456789012:function:smoke"
+    ]
+
+
+def test_plan_reads_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = policy(tmp_path, capsys, "--plan", ROLLED.replace("    rollout:", "    #"))
+    rolled = policy(tmp_path, capsys, "--plan", ROLLED)
+    assert actions(rolled) - actions(plain) == {"cloudwatch:DescribeAlarms", "lambda:ListTags"}
+    assert not any(
+        a.startswith(("lambda:Tag", "lambda:Untag", "lambda:Invoke")) for a in actions(rolled)
+    )
