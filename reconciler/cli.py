@@ -300,6 +300,14 @@ def apply(
             "progress (for scheduled runs), instead of waiting through every bake.",
         ),
     ] = False,
+    rollouts_only: Annotated[
+        bool,
+        typer.Option(
+            "--rollouts-only",
+            help="Apply nothing but the rollouts already under way (for a scheduled runner: "
+            "starting one, like any other change, goes through the approved apply).",
+        ),
+    ] = False,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
@@ -337,6 +345,10 @@ def apply(
         else:
             assert loaded is not None
             the_plan = _make_plan(provider, loaded, connection)
+        if rollouts_only:
+            from reconciler.rollout.engine import under_way
+
+            the_plan = under_way(the_plan)
         _err(render.plan_text(the_plan, colour=_colour() and sys.stderr.isatty()).rstrip())
         _refuse_missing_functions(the_plan)
         if the_plan.has_changes and not auto_approve:

@@ -96,6 +96,10 @@ PLAN_WORKFLOW = ".github/workflows/reconcile-plan-trusted.yml"
 DRIFT_WORKFLOW = ".github/workflows/reconcile-drift.yml"
 APPLY_WORKFLOW = ".github/workflows/reconcile-apply.yml"
 APPLY_ENVIRONMENT = "production"
+# The scheduled runner of rollouts under way (apply --no-wait --rollouts-only): its own environment,
+# without reviewers, since it starts nothing that the approved apply did not start.
+ROLLOUT_WORKFLOW = ".github/workflows/reconcile-rollout.yml"
+ROLLOUT_ENVIRONMENT = "rollout"
 
 # GitHub's rules for names: an owner is letters, digits and inner hyphens; a repository is letters,
 # digits, '.', '_' and '-'. Nothing else may reach a subject, where '*' or ':' would change it.
@@ -132,7 +136,8 @@ def trust_policy(
     if apply:
         sid = "ApplyInTheProtectedEnvironmentFromTheDefaultBranch"
         subjects = [
-            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)
+            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch),
+            _subject(repository, f"environment:{ROLLOUT_ENVIRONMENT}", ROLLOUT_WORKFLOW, branch),
         ]
     else:
         sid = "PlanPullRequestsDriftAndMergesFromTheDefaultBranch"

@@ -23,6 +23,7 @@ from reconciler.permissions import (
     GITHUB_OIDC,
     PLAN_OPERATIONS,
     PLAN_WORKFLOW,
+    ROLLOUT_WORKFLOW,
     SUBJECT_CLAIMS,
     actions_of,
     trust_policy,
@@ -696,7 +697,7 @@ def test_apply_needs_both_default_roles_in_one_account(tmp_path: Path, plan_role
 
 def test_every_job_that_assumes_a_role_presents_a_subject_the_role_trusts() -> None:
     presented: dict[bool, set[str]] = {False: set(), True: set()}
-    for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW, APPLY_WORKFLOW):
+    for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW, APPLY_WORKFLOW, ROLLOUT_WORKFLOW):
         document = yaml.safe_load((ROOT / workflow).read_text())
         for job in document["jobs"].values():
             credentials = uses(job, "aws-actions/configure-aws-credentials")

@@ -318,3 +318,36 @@ def test_preflight_refuses_a_rollout_that_would_fail_midway(
     assert f"{path}:7:5: payments-api:beta: versions 1 and 3 have different execution roles" in err
     assert writes(sandbox) == before
     assert "payments-api-errors'" not in err
+
+
+def test_rollouts_only_moves_rollouts_under_way_and_nothing_else(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    assert apply(sandbox, path, "--rollouts-only", "--no-wait") == 0
+    assert alias(sandbox) == ("12", None)  # not under way: starting one needs the approved apply
+    assert writes(sandbox) == 0
+    assert apply(sandbox, path, "--no-wait") == 0
+    extra = "  - name: beta\n    version: 14\n"
+    write(estate, manifest("{steps: [10, 50], bake: 1s}") + extra)
+    time.sleep(1.1)
+    assert apply(sandbox, path, "--rollouts-only", "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.5)
+    aliases = make_client(sandbox).list_aliases(FunctionName="payments-api")["Aliases"]
+    assert [a["Name"] for a in aliases] == ["live"]  # beta was not created
+
+
+def test_the_apply_markdown_draws_the_traffic_and_the_moment_an_alarm_fired(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
+    timer = threading.Timer(0.8, sandbox.set_alarm_state, ("payments-api-p99", "ALARM"))
+    timer.start()
+    assert apply(sandbox, path, "-o", "markdown") == 4
+    timer.join()
+    out = capsys.readouterr().out
+    assert "| rolled back | " in out
+    chart = out.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert chart.startswith("xychart-beta\n")
+    assert " alarm" in chart.split("x-axis", 1)[1].split("\n", 1)[0]
+    assert chart.rstrip().endswith("line [10, 10, 0]")  # step 1, the alarm, the rollback

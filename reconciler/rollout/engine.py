@@ -411,6 +411,30 @@ def rollout_changes(plan: Plan) -> list[Change]:
     ]
 
 
+def started(change: Change) -> bool:
+    """A rollout under way: the alias routes to its new version already."""
+    before, after = change.before, change.after
+    return (
+        before is not None
+        and after is not None
+        and before.routing is not None
+        and before.routing.version == after.version
+    )
+
+
+def under_way(plan: Plan) -> Plan:
+    """Only the rollouts already under way (and those at 100 % with their end to finish): what a
+    scheduled runner may move on without a new approval. Nothing else is applied."""
+    from dataclasses import replace  # noqa: PLC0415 - only here
+
+    kept = [
+        c
+        for c in rollout_changes(plan)
+        if c.action is Action.NOOP or (c.rollout is not None and started(c))
+    ]
+    return replace(plan, changes=tuple(kept), unmanaged=(), missing_functions=())
+
+
 def without_rollouts(plan: Plan) -> Plan:
     """The plan apply makes at once: everything but rollouts."""
     from dataclasses import replace  # noqa: PLC0415 - only here

@@ -38,6 +38,7 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifests import POLICY_NAMES, Source, _documents, _problem
 from reconciler.plan import Action, Change, Plan
 from reconciler.planner import DesiredFunction
+from reconciler.rollout.engine import started
 from reconciler.rollout.model import duration_text, parse_duration
 
 
@@ -160,17 +161,6 @@ def _version_change(change: Change) -> bool:
         and change.before is not None
         and change.after is not None
         and change.before.version != change.after.version
-    )
-
-
-def started(change: Change) -> bool:
-    """A rollout under way: the alias routes to its new version already."""
-    before, after = change.before, change.after
-    return (
-        before is not None
-        and after is not None
-        and before.routing is not None
-        and before.routing.version == after.version
     )
 
 

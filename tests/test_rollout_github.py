@@ -1,0 +1,70 @@
+"""The workflows that drive rollouts: apply's job lasts long enough and says what a rollback
+means; the scheduled rollout workflow only moves on rollouts under way, with least privilege."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.permissions import ROLLOUT_ENVIRONMENT, ROLLOUT_WORKFLOW, trust_policy
+from tests.test_github import ROLES, run_workflow_step, workflow_step
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    return dict(yaml.safe_load((ROOT / name).read_text(encoding="utf-8")))
+
+
+def test_the_apply_job_lasts_as_long_as_github_allows_and_says_why() -> None:
+    text = (ROOT / ".github/workflows/reconcile-apply.yml").read_text(encoding="utf-8")
+    apply = workflow(".github/workflows/reconcile-apply.yml")["jobs"]["apply"]
+    assert apply["timeout-minutes"] == 360
+    assert "the longest rollout" in text  # the figure is explained where it is set
+    names = {s.get("name") for s in apply["steps"]}
+    assert "Rolled back" in names
+
+
+def test_the_rollout_workflow_moves_on_only_rollouts_under_way_on_a_schedule() -> None:
+    document = workflow(ROLLOUT_WORKFLOW)
+    assert set(document[True]) == {"schedule", "workflow_dispatch"}
+    assert document["permissions"] == {"contents": "read"}
+    assert document["concurrency"]["cancel-in-progress"] is False
+    job = document["jobs"]["rollout"]
+    assert job["environment"] == ROLLOUT_ENVIRONMENT
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    step = next(s for s in job["steps"] if s.get("id") == "rollout")
+    assert step["with"]["command"] == "apply"
+    assert "--no-wait --rollouts-only" in step["with"]["args"]
+    status = next(s for s in job["steps"] if s.get("name") == "Where each rollout stands")
+    assert "reconcile rollout status manifests/ -o markdown" in status["run"]
+    assert "$GITHUB_STEP_SUMMARY" in status["run"]
+
+
+def test_only_the_apply_role_trusts_the_rollout_workflow() -> None:
+    subjects = [
+        subject
+        for statement in trust_policy(apply=True, repository="o/r", account="123456789012")[
+            "Statement"
+        ]
+        for subject in statement["Condition"]["StringEquals"][
+            "token.actions.githubusercontent.com:sub"
+        ]
+    ]
+    assert any(ROLLOUT_WORKFLOW in s and "environment:rollout" in s for s in subjects)
+    plan = str(trust_policy(apply=False, repository="o/r", account="123456789012"))
+    assert ROLLOUT_WORKFLOW not in plan
+
+
+@pytest.mark.parametrize("variables", [ROLES, {**ROLES, "RECONCILE_APPLY_ROLE_ARN": ""}])
+def test_the_rollout_groups_skip_until_the_apply_role_is_set(
+    tmp_path: Path, variables: dict[str, str]
+) -> None:
+    step = workflow_step(ROLLOUT_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, variables)
+    assert run.returncode == 0, run.output
+    ready = "true" if variables["RECONCILE_APPLY_ROLE_ARN"] else "false"
+    assert run.outputs["ready"] == ready
