@@ -3,6 +3,7 @@ acceptance list, one test each, with bakes of a second or so."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -351,3 +352,17 @@ def test_the_apply_markdown_draws_the_traffic_and_the_moment_an_alarm_fired(
     assert chart.startswith("xychart-beta\n")
     assert " alarm" in chart.split("x-axis", 1)[1].split("\n", 1)[0]
     assert chart.rstrip().endswith("line [10, 10, 0]")  # step 1, the alarm, the rollback
+
+
+def test_the_apply_report_carries_each_rollout(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    report = estate / "report.json"
+    assert apply(sandbox, path, "--no-wait", "-o", "json", "--report", str(report)) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads(report.read_text(encoding="utf-8"))
+    assert printed == saved
+    (rollout,) = saved["rollouts"]
+    assert (rollout["outcome"], rollout["from"], rollout["to"]) == ("in progress", "12", "13")
+    assert [e["percent"] for e in rollout["events"]] == [10]
