@@ -715,6 +715,7 @@ def permissions(
     --trust-policy the trust policy of its role (README, GitOps setup). Without --region and
     --default-account, manifests that name no Region or account are scoped to any."""
     from reconciler.contract import partition_of
+    from reconciler.functiongraph import FunctionGraphSpec
     from reconciler.manifests import load_manifests
     from reconciler.permissions import FunctionScope, policy, trust_policy
     from reconciler.providers.aws_lambda import AwsLambdaProvider
@@ -736,6 +737,11 @@ def permissions(
     scopes = []
     manifests = load_manifests(paths).manifests if paths else ()
     for manifest in manifests:
+        if isinstance(manifest.spec, FunctionGraphSpec):
+            raise InputError(
+                f"{manifest.source}: permissions for FunctionGraph functions are not printed "
+                "yet; pass only Lambda manifests"
+            )
         ref = manifest.spec.where
         where, owner = ref.region or region, ref.account or default_account
         partition = ref.partition or (partition_of(where) if where else "aws")
@@ -760,11 +766,22 @@ def groups(
     ] = None,
 ) -> int:
     """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
-    group, each limited to it with --target. Every function is in exactly one group."""
+    group, each limited to it with --target. Every function is in exactly one group (on
+    FunctionGraph, a project and a Region)."""
+    from reconciler.functiongraph import FunctionGraphSpec
     from reconciler.manifests import load_manifests
 
     found: set[tuple[str, str]] = set()
     for manifest in load_manifests(paths, default_region=region).manifests:
+        if isinstance(manifest.spec, FunctionGraphSpec):
+            fg_ref = manifest.spec.where
+            if fg_ref.project is None or fg_ref.region is None:
+                raise InputError(
+                    f"{manifest.source}: {manifest.spec.function} names no project or Region; "
+                    "set them in the manifest (a FunctionGraph group is a project and a Region)"
+                )
+            found.add((fg_ref.project, fg_ref.region))
+            continue
         ref = manifest.spec.where
         where = ref.region or region
         owner = ref.account or default_account
@@ -878,6 +895,7 @@ def _session(
     if connection.sandbox_seed is not None and not connection.sandbox:
         raise InputError("--sandbox-seed seeds the embedded sandbox: add --sandbox, or drop it")
     loaded = load_manifests(paths, default_region=connection.region) if paths else None
+    _refuse_functiongraph(loaded)
     if not connection.sandbox:
         yield (
             AwsLambdaProvider(
@@ -913,10 +931,29 @@ def _session(
         server.stop()
 
 
+def _refuse_functiongraph(loaded: ManifestSet | None) -> None:
+    from reconciler.functiongraph import FunctionGraphSpec
+
+    for manifest in loaded.manifests if loaded is not None else ():
+        if isinstance(manifest.spec, FunctionGraphSpec):
+            raise InputError(
+                f"{manifest.source}: FunctionGraph functions are validated but not yet planned "
+                "or applied; pass only Lambda manifests"
+            )
+
+
 def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
+    from reconciler.spec import FunctionSpec
+
     if loaded is None:
         return []
-    return sorted({a for m in loaded.manifests if (a := m.spec.where.account)})
+    return sorted(
+        {
+            a
+            for m in loaded.manifests
+            if isinstance(m.spec, FunctionSpec) and (a := m.spec.where.account)
+        }
+    )
 
 
 def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:

@@ -20,41 +20,80 @@ WEIGHT_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
+class RouteRule:
+    """A rule of FunctionGraph's rule-based routing, as its API writes it: requests whose
+    ``header`` is ``value`` (op ``=``) or one of the comma-separated ``value`` (op ``in``)."""
+
+    header: str
+    op: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"header": self.header, "op": self.op, "value": self.value}
+
+    def __str__(self) -> str:
+        return f"{self.header} {self.op} {self.value}"
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
-    """Weighted routing: ``weight`` of the traffic goes to ``version``."""
+    """The alias's second version: ``weight`` of the traffic goes to ``version``, or (on
+    FunctionGraph, with ``rules``) the requests the rules select, combined by ``combine``."""
 
     version: str
     weight: float
+    rules: tuple[RouteRule, ...] = ()
+    combine: str = "and"
 
     def same_as(self, other: Route | None) -> bool:
         return (
             other is not None
             and self.version == other.version
+            and self.rules == other.rules
+            and (not self.rules or self.combine == other.combine)
             and abs(self.weight - other.weight) <= WEIGHT_TOLERANCE
         )
 
     def to_dict(self) -> dict[str, Any]:
+        if self.rules:
+            return {
+                "version": self.version,
+                "rules": [r.to_dict() for r in self.rules],
+                "combine": self.combine,
+            }
         return {"version": self.version, "weight": self.weight}
 
     def __str__(self) -> str:
-        return f"{self.weight:.4g} to v{self.version}"
+        shown = f"v{self.version}" if self.version.isdigit() else self.version
+        if self.rules:
+            return f"{f' {self.combine} '.join(str(r) for r in self.rules)} to {shown}"
+        return f"{self.weight:.4g} to {shown}"
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionTarget:
     """A function where it lives: partition, account, Region and name, all resolved."""
 
-    account: str
+    account: str  # on FunctionGraph, the project ID
     region: str
     name: str
     partition: str = "aws"
+    provider: str = "lambda"  # or "functiongraph"
+    package: str = ""  # FunctionGraph's package of the function
 
     @property
     def address(self) -> str:
-        return f"{self.account}/{self.region}/{self.name}"
+        if self.provider == "lambda" or self.package == "default":
+            return f"{self.account}/{self.region}/{self.name}"
+        return f"{self.account}/{self.region}/{self.package}/{self.name}"
 
     @property
     def arn(self) -> str:
+        """The function's ARN, or on FunctionGraph its URN (that of its ``latest``)."""
+        if self.provider == "functiongraph":
+            return (
+                f"urn:fss:{self.region}:{self.account}:function:{self.package}:{self.name}:latest"
+            )
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.name}"
 
     def alias_address(self, alias: str) -> str:

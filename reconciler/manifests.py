@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reconciler import contract
+from reconciler import functiongraph as fg
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.rollout.spec import Hooks, RolloutSpec
@@ -76,7 +77,7 @@ class Source(NamedTuple):
 class Manifest:
     """One function's desired aliases, and where each was written."""
 
-    spec: FunctionSpec
+    spec: FunctionSpec | fg.FunctionGraphSpec
     source: Source
     alias_sources: tuple[Source, ...]
 
@@ -90,7 +91,7 @@ class ManifestSet:
     digest: str
 
     @property
-    def specs(self) -> tuple[FunctionSpec, ...]:
+    def specs(self) -> tuple[FunctionSpec | fg.FunctionGraphSpec, ...]:
         return tuple(m.spec for m in self.manifests)
 
 
@@ -582,19 +583,24 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
                 "a manifest is a mapping with 'function' and 'aliases'",
             )
         ]
+    functiongraph = data.get("provider") == fg.PROVIDER
+    model: type[FunctionSpec | fg.FunctionGraphSpec] = (
+        fg.FunctionGraphSpec if functiongraph else FunctionSpec
+    )
     try:
-        spec = FunctionSpec.model_validate(data)
+        spec: FunctionSpec | fg.FunctionGraphSpec = model.model_validate(data)
     except ValidationError as exc:
         unread = document.unread
         return None, [
-            _problem(error, document)
+            _problem(error, document, functiongraph=functiongraph)
             for error in exc.errors()
             if not unread or not _under(tuple(error["loc"]), unread)
         ]
     alias_sources = tuple(document.source(("aliases", i)) for i in range(len(spec.aliases)))
     first: dict[str, Source] = {}
     problems = []
-    for alias, source in zip(spec.aliases, alias_sources, strict=True):
+    aliases: Sequence[AliasSpec | fg.FgAliasSpec] = spec.aliases
+    for alias, source in zip(aliases, alias_sources, strict=True):
         if alias.name in first:
             problems.append(
                 Problem(
@@ -623,25 +629,52 @@ _HINTS = {
 }
 
 
-def _keys_at(loc: Loc) -> list[str]:
+def _keys_at(loc: Loc, *, functiongraph: bool = False) -> list[str]:
     """The keys a manifest allows in the mapping at ``loc``."""
-    model: type[BaseModel] = FunctionSpec
+    model: type[BaseModel] = fg.FunctionGraphSpec if functiongraph else FunctionSpec
     if loc[:1] == ("aliases",) and len(loc) >= 2:
-        nested: dict[str, type[BaseModel]] = {"routing": Routing, "rollout": RolloutSpec}
-        model = nested.get(str(loc[2]), AliasSpec) if len(loc) > 2 else AliasSpec
-        if loc[2:4] == ("rollout", "hooks"):
-            model = Hooks
-    return list(model.model_fields)
+        if functiongraph:
+            routing = fg.Rule if loc[3:4] == ("rules",) else fg.FgRouting
+            model = routing if loc[2:3] == ("routing",) else fg.FgAliasSpec
+        else:
+            nested: dict[str, type[BaseModel]] = {"routing": Routing, "rollout": RolloutSpec}
+            model = nested.get(str(loc[2]), AliasSpec) if len(loc) > 2 else AliasSpec
+            if loc[2:4] == ("rollout", "hooks"):
+                model = Hooks
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _problem(error: Any, document: _Document) -> Problem:
+def _other_cloud_key(key: str, loc: Loc, *, functiongraph: bool) -> str | None:
+    """Why a key of the other cloud's manifests is not one of this manifest's, or None."""
+    if len(loc) != 1:
+        return None
+    if functiongraph and key in fg.LAMBDA_ONLY_KEYS:
+        return (
+            f"{key!r} is a Lambda key; a FunctionGraph manifest names its project with "
+            "'project' (or in the function's URN)"
+        )
+    if not functiongraph and key in fg.FUNCTIONGRAPH_ONLY_KEYS:
+        return (
+            f"{key!r} is a FunctionGraph key; add 'provider: functiongraph' if this function is "
+            "on FunctionGraph, or remove it"
+        )
+    return None
+
+
+def _problem(error: Any, document: _Document, *, functiongraph: bool = False) -> Problem:
     loc: Loc = tuple(error["loc"])
     key = next((part for part in reversed(loc) if isinstance(part, str)), "value")
     hint = _HINTS.get(error["type"])
-    if hint is not None:
+    other = None
+    if error["type"] == "extra_forbidden":
+        other = _other_cloud_key(str(key), loc, functiongraph=functiongraph)
+    if other is not None:
+        message = other
+    elif hint is not None:
         message = hint.format(key=key, input=error.get("input"))
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(key), _keys_at(loc[:-1]), n=1, cutoff=0.6)
+            keys = _keys_at(loc[:-1], functiongraph=functiongraph)
+            close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.6)
             message += f" (did you mean {close[0]!r}?)" if close else ""
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -655,8 +688,16 @@ def _duplicate_functions(
     manifests: Sequence[Manifest], default_region: str | None
 ) -> list[Problem]:
     """Manifests that the files alone show to name one function (resolution finds the rest)."""
-    keyed = []
+    keyed: list[tuple[Hashable, str, Manifest]] = []
     for manifest in manifests:
+        if isinstance(manifest.spec, fg.FunctionGraphSpec):
+            where = manifest.spec.where
+            shown = "/".join(
+                (where.project or "(your project)", where.region or "(no Region)", where.name)
+            )
+            key = (fg.PROVIDER, where.project, where.region, where.package, where.name)
+            keyed.append((key, shown, manifest))
+            continue
         ref = manifest.spec.where
         region = ref.region or default_region
         partition = ref.partition or (contract.partition_of(region) if region else None)

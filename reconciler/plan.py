@@ -16,16 +16,26 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from reconciler import contract
+from reconciler import functiongraph as fg
 from reconciler.errors import InputError, PlanFileError
-from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
+from reconciler.live import (
+    WEIGHT_TOLERANCE,
+    DesiredAlias,
+    FunctionTarget,
+    LiveAlias,
+    Route,
+    RouteRule,
+)
 from reconciler.rollout.model import Rollout
 
 # 2.0: a digest of the file's content; deletes record the prune policy that allowed them.
+# 2.1: each function names its cloud (provider; absent is lambda) and FunctionGraph's package.
 # 3.0: a change may carry a rollout. Only plans that hold one are written as 3.0, so a reader
 # that knows no rollouts refuses them instead of moving all the traffic in one write.
-FORMAT_VERSION = "2.0"
+FORMAT_VERSION = "2.1"
 ROLLOUT_FORMAT_VERSION = "3.0"
 READABLE_MAJORS = ("2", "3")
+PROVIDERS = ("lambda", fg.PROVIDER)
 DIGEST_PREFIX = "sha256:"
 
 
@@ -369,6 +379,8 @@ _SHAPES = {
 
 
 def _change_problems(change: Change) -> list[str]:
+    if change.target.provider == fg.PROVIDER:
+        return _fg_change_problems(change)
     target, problems = change.target, []
     try:
         ref = contract.parse_function_name(target.arn)
@@ -385,6 +397,32 @@ def _change_problems(change: Change) -> list[str]:
     name_problem = contract.alias_name_problem(change.alias)
     if name_problem is not None:
         problems.append(name_problem)
+    return problems + _shape_problems(change)
+
+
+def _fg_change_problems(change: Change) -> list[str]:
+    """``_change_problems`` for a FunctionGraph function: its URN, names and versions."""
+    target, problems = change.target, []
+    try:
+        ref = fg.parse_function(target.arn)
+    except ValueError:
+        ref = None
+    if ref is None or (ref.project, ref.region, ref.package, ref.name) != (
+        target.account,
+        target.region,
+        target.package,
+        target.name,
+    ):
+        problems.append(f"{_shown(target.arn)} is not a FunctionGraph function URN")
+    name_problem = fg.alias_name_problem(change.alias)
+    if name_problem is not None:
+        problems.append(name_problem)
+    return problems + _shape_problems(change)
+
+
+def _shape_problems(change: Change) -> list[str]:
+    """What apply cannot make of a change, on any cloud."""
+    problems: list[str] = []
     before_needed, after_needed = _SHAPES[change.action]
     verb = change.action.name.lower()
     if (change.before is not None) != before_needed:
@@ -398,7 +436,10 @@ def _change_problems(change: Change) -> list[str]:
     if guarded and change.before is not None and not change.before.revision_id:
         problems.append("no RevisionId to guard the write with")
     if change.after is not None:
-        problems.extend(_desired_problems(change.after))
+        if change.target.provider == fg.PROVIDER:
+            problems.extend(_fg_desired_problems(change.after))
+        else:
+            problems.extend(_desired_problems(change.after))
     if change.action is Action.UPDATE and change.before and change.after and not change.diffs:
         problems.append("an update that changes nothing")
     if change.action is Action.DELETE:
@@ -431,6 +472,30 @@ def _desired_problems(alias: DesiredAlias) -> list[str]:
             )
             if found is not None:
                 problems.append(found[1])
+    return problems
+
+
+def _fg_desired_problems(alias: DesiredAlias) -> list[str]:
+    problems = []
+    version_problem = fg.version_problem(alias.version)
+    if version_problem is not None:
+        problems.append(version_problem)
+    if alias.description is not None and len(alias.description) > fg.DESCRIPTION_MAX:
+        problems.append(f"a description longer than {fg.DESCRIPTION_MAX} characters")
+    route = alias.routing
+    if route is not None:
+        found = fg.routing_problem(
+            alias.version, route.version, None if route.rules else route.weight
+        )
+        if found is not None:
+            problems.append(found)
+        if route.combine not in fg.COMBINE_TYPES:
+            problems.append(f"combine must be one of {', '.join(fg.COMBINE_TYPES)}")
+        problems.extend(
+            problem
+            for rule in route.rules
+            if (problem := fg.rule_problem("header", rule.header, rule.op, rule.value))
+        )
     return problems
 
 
@@ -537,25 +602,45 @@ class _Reader:
 
 
 def _target_to_dict(target: FunctionTarget) -> dict[str, Any]:
-    return {
+    data = {
+        "provider": target.provider,
         "partition": target.partition,
         "account": target.account,
         "region": target.region,
         "function": target.name,
     }
+    if target.provider == fg.PROVIDER:
+        data["package"] = target.package
+    return data
 
 
 def _target_from(data: _Reader) -> FunctionTarget:
+    provider = data.text("provider", "lambda")
+    if provider not in PROVIDERS:
+        raise _Damaged(
+            f"{data.path}.provider {_shown(provider)} is not one of {', '.join(PROVIDERS)}"
+        )
     return FunctionTarget(
         account=data.text("account"),
         region=data.text("region"),
         name=data.text("function"),
         partition=data.text("partition"),
+        provider=provider,
+        package=data.text("package") if provider == fg.PROVIDER else "",
     )
 
 
 def _route_from(data: _Reader | None) -> Route | None:
-    return None if data is None else Route(data.text("version"), data.number("weight"))
+    if data is None:
+        return None
+    if isinstance(data.data, dict) and "rules" in data.data:
+        rules = tuple(
+            RouteRule(r.text("header"), r.text("op"), r.text("value")) for r in data.items("rules")
+        )
+        if not rules:
+            raise _Damaged(f"{data.path}.rules is empty")
+        return Route(data.text("version"), 0.0, rules, data.text("combine"))
+    return Route(data.text("version"), data.number("weight"))
 
 
 def _live_to_dict(alias: LiveAlias) -> dict[str, Any]:

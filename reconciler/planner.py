@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import contract
+from reconciler import functiongraph as fg
 from reconciler._gc import without_cyclic_gc
 from reconciler.errors import ManifestError, Problem
 from reconciler.live import (
@@ -15,9 +16,11 @@ from reconciler.live import (
     LiveAlias,
     LiveFunction,
     Route,
+    RouteRule,
 )
 from reconciler.manifests import Manifest, Source, duplicate_functions
 from reconciler.plan import Action, Change, Plan
+from reconciler.spec import AliasSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +44,10 @@ class DesiredFunction:
                     name=a.name,
                     version=a.version,
                     description=a.description,
-                    routing=None
-                    if a.routing is None
-                    else Route(a.routing.version, a.routing.weight),
-                    rollout=None if a.rollout is None else a.rollout.to_model(),
+                    routing=None if a.routing is None else _route(a.routing),
+                    rollout=a.rollout.to_model()
+                    if isinstance(a, AliasSpec) and a.rollout is not None
+                    else None,
                 )
                 for a in spec.aliases
             ),
@@ -54,21 +57,68 @@ class DesiredFunction:
             alias_sources=manifest.alias_sources,
         )
 
+    @property
+    def provider(self) -> str:
+        return self.target.provider
+
     def keeps(self, alias: str) -> bool:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.keep)
 
 
+def _route(routing: object) -> Route:
+    """A manifest's routing as a route: weighted, or (FunctionGraph) by rules."""
+    if isinstance(routing, fg.FgRouting) and routing.rules is not None:
+        rules = tuple(RouteRule(r.header, *r.api_op()) for r in routing.rules)
+        return Route(routing.version, 0.0, rules, routing.combine or "and")
+    version, weight = getattr(routing, "version"), getattr(routing, "weight")  # noqa: B009
+    return Route(version, weight)
+
+
 @without_cyclic_gc
 def resolve(
-    manifests: Sequence[Manifest], *, default_region: str | None, default_account: str
+    manifests: Sequence[Manifest],
+    *,
+    default_region: str | None,
+    default_account: str,
+    default_project: str | None = None,
 ) -> list[DesiredFunction]:
     """Where each manifest's function lives: Region and account from its ARN, else the manifest,
-    else the defaults (for the account, usually that of the credentials in use)."""
+    else the defaults (for the account, usually that of the credentials in use). A FunctionGraph
+    function's Region is its manifest's (or its URN's); its project is its manifest's, else
+    ``default_project``."""
     problems: list[Problem] = []
     resolved: list[DesiredFunction] = []
     keyed: list[tuple[FunctionTarget, str, Manifest]] = []  # one function, one owner
     for manifest in manifests:
         spec, where = manifest.spec, manifest.source
+        if isinstance(spec, fg.FunctionGraphSpec):
+            found = spec.where
+            project = found.project or default_project
+            missing = []
+            if found.region is None:
+                missing.append(f"no Region for {spec.function}: set region in the manifest")
+            if project is None:
+                missing.append(
+                    f"no project for {spec.function}: set project in the manifest, or "
+                    "HUAWEICLOUD_SDK_PROJECT_ID"
+                )
+            problems.extend(Problem(where.path, where.line, where.column, m) for m in missing)
+            if missing:
+                continue
+            assert found.region is not None
+            assert found.package is not None
+            assert project is not None
+            target = FunctionTarget(
+                project,
+                found.region,
+                found.name,
+                partition="",
+                provider=fg.PROVIDER,
+                package=found.package,
+            )
+            resolved.append(DesiredFunction.from_manifest(manifest, target))
+            keyed.append((target, target.address, manifest))
+            continue
         ref = spec.where
         region = ref.region or default_region
         if region is None:
@@ -106,7 +156,24 @@ def check_account(desired: Sequence[DesiredFunction], caller_account: str) -> No
             f"{function.target.account}",
         )
         for function in desired
-        if function.target.account != caller_account
+        if function.target.provider == "lambda" and function.target.account != caller_account
+    ]
+    if problems:
+        raise ManifestError(problems, consequence=_NOTHING_READ)
+
+
+def check_project(desired: Sequence[DesiredFunction], caller_project: str | None) -> None:
+    """The account guard's FunctionGraph counterpart: refuse functions of another project than
+    the credentials' (HUAWEICLOUD_SDK_PROJECT_ID)."""
+    problems = [
+        Problem(
+            *(function.source or (function.target.address, 0, 0)),
+            f"{function.target.name} belongs to project {function.target.account}, but the "
+            f"credentials in use are for project {caller_project or '(none)'}; use credentials "
+            f"for {function.target.account}",
+        )
+        for function in desired
+        if function.target.provider == fg.PROVIDER and function.target.account != caller_project
     ]
     if problems:
         raise ManifestError(problems, consequence=_NOTHING_READ)

@@ -7,7 +7,7 @@ refuse gets into a plan.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -202,6 +202,9 @@ class FunctionSpec(_Model):
         }
     )
 
+    provider: Literal["lambda"] = Field(
+        default="lambda", description="The cloud: lambda (AWS Lambda, the default), functiongraph."
+    )
     function: FunctionName = Field(description="Function name, partial ARN or full ARN.")
     region: Region | None = Field(
         default=None, description="AWS Region; else --region or the AWS configuration."
@@ -277,7 +280,26 @@ class FunctionSpec(_Model):
 
 
 def manifest_schema() -> dict[str, Any]:
-    """The JSON Schema of one manifest document, for editors and `reconcile schema`."""
-    schema = FunctionSpec.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
+    """The JSON Schema of one manifest document, for editors and `reconcile schema`: a Lambda
+    manifest, or a FunctionGraph one when it says ``provider: functiongraph``."""
+    from reconciler.functiongraph import FunctionGraphSpec  # noqa: PLC0415 - imports this module
+
+    lambda_schema = FunctionSpec.model_json_schema(ref_template="#/$defs/{model}")
+    fg_schema = FunctionGraphSpec.model_json_schema(ref_template="#/$defs/{model}")
+    defs = {**lambda_schema.pop("$defs", {}), **fg_schema.pop("$defs", {})}
+    lambda_schema.pop("title", None)
+    defs["FunctionSpec"] = lambda_schema
+    defs["FunctionGraphSpec"] = fg_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "reconciler manifest",
+        "type": "object",
+        "if": {
+            "type": "object",
+            "required": ["provider"],
+            "properties": {"provider": {"const": "functiongraph"}},
+        },
+        "then": {"$ref": "#/$defs/FunctionGraphSpec"},
+        "else": {"$ref": "#/$defs/FunctionSpec"},
+        "$defs": defs,
+    }

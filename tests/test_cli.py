@@ -134,7 +134,7 @@ def test_saved_plan_refused_as_stale_and_the_hand_change_survives(
     code, _, err = run(sandbox, capsys, "plan", str(estate), "--out", str(saved))
     assert code == 0
     assert f"reconcile apply {saved} --manifests {estate}\n" in err
-    assert json.loads(saved.read_text())["format_version"] == "2.0"
+    assert json.loads(saved.read_text())["format_version"] == "2.1"
     sandbox.change_alias("orders", "live", FunctionVersion="3", Description="hotfix by hand")
     code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
     assert code == 3

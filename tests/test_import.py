@@ -17,6 +17,7 @@ from reconciler.importer import SCHEMA_FILE, manifest_text
 from reconciler.live import FunctionTarget, LiveAlias, Route
 from reconciler.manifests import load_manifests
 from reconciler.sandbox import Sandbox
+from reconciler.spec import FunctionSpec
 from tests.conftest import ACCOUNT, REGION, make_provider
 
 TARGET = FunctionTarget(ACCOUNT, REGION, "f")
@@ -99,6 +100,7 @@ def test_manifest_text_is_exact_and_readable(
         alias: Any = by_name[str(seeded["name"])]
         assert alias.version == str(seeded["version"])
         assert (alias.description or "") == seeded.get("description", "")
+    assert isinstance(spec, FunctionSpec)
     assert spec.account == "123456789012"
 
 
@@ -294,6 +296,8 @@ def test_import_then_plan_is_empty_for_any_estate_the_service_accepts(
     assert read.keys() == live.keys()
     for name, alias in read.items():
         assert (alias.description or "") == live[name].description
-        weights = [r.weight.hex() for r in (alias.routing, live[name].routing) if r is not None]
+        weights = [
+            float(r.weight or 0).hex() for r in (alias.routing, live[name].routing) if r is not None
+        ]
         assert len(weights) != 1
         assert len(set(weights)) <= 1  # the very float, not one within the plan's tolerance

@@ -24,7 +24,7 @@ from reconciler.importer import manifest_text
 from reconciler.live import FunctionTarget, LiveAlias, Route
 from reconciler.manifests import MAX_PROBLEMS_PER_FILE, float_text, load_manifests
 from reconciler.sandbox import Sandbox
-from reconciler.spec import Routing, manifest_schema
+from reconciler.spec import FunctionSpec, Routing, manifest_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = "function: f\nregion: eu-west-1\naliases:\n  - name: live\n    version: 1\n"
@@ -652,6 +652,7 @@ def test_imported_manifests_read_back_exactly(tmp_path: Path) -> None:
     )
     write(tmp_path, manifest_text(target, aliases))
     spec = load_manifests([tmp_path]).specs[0]
+    assert isinstance(spec, FunctionSpec)
     assert spec.account == target.account
     read = [(a.name, a.version, a.description, a.routing) for a in spec.aliases]
     assert read == [

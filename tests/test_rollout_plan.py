@@ -173,7 +173,7 @@ def test_a_saved_plan_carries_the_rollout_and_is_format_3() -> None:
     }
     assert loads_plan(text) == saved
     plain = Plan((planned(LiveAlias("live", "12", "", None, "r"), DesiredAlias("live", "13")),))
-    assert json.loads(dumps_plan(plain))["format_version"] == "2.0"
+    assert json.loads(dumps_plan(plain))["format_version"] == "2.1"
 
 
 @pytest.mark.parametrize(

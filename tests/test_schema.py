@@ -274,6 +274,120 @@ CASES += [
     ),
 ]
 
+PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+FG_BASE: dict[str, Any] = {
+    "provider": "functiongraph",
+    "function": "payments",
+    "project": PROJECT,
+    "region": "ap-southeast-1",
+    "aliases": [{"name": "live", "version": "v3"}],
+}
+
+
+def fg_doc(*changes: tuple[str, Any]) -> Any:
+    """FG_BASE with each dotted path set to a value, or left out with GONE."""
+    document = copy.deepcopy(FG_BASE)
+    for path, value in changes:
+        *parents, last = path.split(".")
+        target: Any = document
+        for part in parents:
+            target = target[int(part) if part.isdigit() else part]
+        if value is GONE:
+            del target[last]
+        else:
+            target[last] = value
+    return document
+
+
+def fg_routed(**routing: Any) -> Any:
+    return fg_doc(("aliases.0.routing", routing))
+
+
+def fg_rules(*rules: Any, **more: Any) -> Any:
+    return fg_routed(version="v4", rules=list(rules), **more)
+
+
+URN = f"urn:fss:ap-southeast-1:{PROJECT}:function:default:payments"
+FG_ALIASES = [{"name": f"a{i}", "version": "v1"} for i in range(11)]
+CASES += [
+    ("fg-base", FG_BASE, True),
+    ("fg-provider-lambda", doc(("provider", "lambda")), True),
+    ("fg-provider-other", doc(("provider", "aws")), False),
+    ("fg-account-on-functiongraph", fg_doc(("account", ACCOUNT)), False),
+    ("fg-project-on-lambda", doc(("project", PROJECT)), False),
+    ("fg-package-on-lambda", doc(("package", "default")), False),
+    ("fg-function-urn", fg_doc(("function", URN), ("region", GONE), ("project", GONE)), True),
+    ("fg-function-urn-latest", fg_doc(("function", f"{URN}:latest")), True),
+    ("fg-function-urn-v3", fg_doc(("function", f"{URN}:v3")), False),
+    ("fg-function-arn", fg_doc(("function", "arn:aws:lambda:eu-west-1:1:function:f")), False),
+    ("fg-function-digit-first", fg_doc(("function", "1payments")), False),
+    ("fg-function-61", fg_doc(("function", "f" * 61)), False),
+    ("fg-package", fg_doc(("package", "billing")), True),
+    ("fg-package-space", fg_doc(("package", "my package")), False),
+    ("fg-project-short", fg_doc(("project", "0a1b")), False),
+    ("fg-project-upper", fg_doc(("project", PROJECT.upper())), False),
+    ("fg-project-absent", fg_doc(("project", GONE)), True),
+    ("fg-region-bad", fg_doc(("region", "Singapore")), False),
+    ("fg-prune", fg_doc(("prune", True)), True),
+    ("fg-keep", fg_doc(("prune", True), ("keep", ["x*"])), True),
+    ("fg-keep-without-prune", fg_doc(("keep", ["x*"])), False),
+    ("fg-aliases-10", fg_doc(("aliases", FG_ALIASES[:10])), True),
+    ("fg-aliases-11", fg_doc(("aliases", FG_ALIASES)), False),
+    *(
+        (f"fg-name-{ascii(name)[:16]}", fg_doc(("aliases.0.name", name)), valid)
+        for name, valid in [
+            ("a" * 64, True),
+            ("a" * 65, False),
+            ("2024-01-02", False),
+            ("-live", False),
+            ("live_2", True),
+            ("li.ve", False),
+        ]
+    ),
+    *(
+        (f"fg-version-{ascii(version)[:16]}", fg_doc(("aliases.0.version", version)), valid)
+        for version, valid in [
+            ("latest", True),
+            ("v3", True),
+            ("1.0", True),
+            (3, True),
+            ("$LATEST", False),
+            ("v" * 43, False),
+            ("-v3", False),
+            (1.5, False),
+        ]
+    ),
+    ("fg-description-512", fg_doc(("aliases.0.description", "x" * 512)), True),
+    ("fg-description-513", fg_doc(("aliases.0.description", "x" * 513)), False),
+    ("fg-routing-weight", fg_routed(version="v4", weight=0.1), True),
+    ("fg-routing-weight-99", fg_routed(version="v4", weight=0.99), True),
+    ("fg-routing-weight-1.0", fg_routed(version="v4", weight=1.0), False),
+    ("fg-routing-weight-0", fg_routed(version="v4", weight=0), False),
+    ("fg-routing-weight-fraction", fg_routed(version="v4", weight=0.105), False),
+    ("fg-routing-weight-text", fg_routed(version="v4", weight="0.1"), False),
+    ("fg-routing-to-latest", fg_routed(version="latest", weight=0.1), False),
+    (
+        "fg-routing-from-latest",
+        fg_doc(
+            ("aliases.0.version", "latest"),
+            ("aliases.0.routing", {"version": "v4", "weight": 0.1}),
+        ),
+        True,
+    ),
+    ("fg-routing-both", fg_rules({"header": "x", "equals": "a"}, weight=0.1), False),
+    ("fg-routing-neither", fg_routed(version="v4"), False),
+    ("fg-routing-rules-in", fg_rules({"header": "x-canary", "in": ["internal", "qa"]}), True),
+    ("fg-routing-rules-equals-or", fg_rules({"header": "x", "equals": "qa"}, combine="or"), True),
+    ("fg-routing-rules-xor", fg_rules({"header": "x", "equals": "a"}, combine="xor"), False),
+    ("fg-routing-rules-empty", fg_rules(), False),
+    ("fg-routing-rules-in-empty", fg_rules({"header": "x", "in": []}), False),
+    ("fg-routing-rules-two-tests", fg_rules({"header": "x", "in": ["a"], "equals": "a"}), False),
+    ("fg-routing-rules-no-test", fg_rules({"header": "x"}), False),
+    ("fg-routing-rules-bad-header", fg_rules({"header": "x canary", "equals": "a"}), False),
+    ("fg-routing-rules-bad-value", fg_rules({"header": "x", "equals": "a,b"}), False),
+    ("fg-routing-rules-op", fg_rules({"header": "x", "equals": "a", "op": "="}), False),
+]
+
 # What validation refuses and no JSON Schema can say: comparisons between two values, and
 # JSON's own model, in which 12.0 is the integer 12.
 BEYOND_SCHEMA: list[tuple[str, Any]] = [
@@ -294,6 +408,8 @@ BEYOND_SCHEMA: list[tuple[str, Any]] = [
     ("rollout-bake-25h", rolled(canary=5, bake="25h")),
     # The API's 1024 characters: a schema could say it of integers only as a 1024-digit maximum.
     ("version-1025-digits", doc(("aliases.0.version", int("9" * 1025)))),
+    ("fg-urn-project-differs", fg_doc(("function", URN), ("project", "f" * 32))),
+    ("fg-routing-to-itself", fg_routed(version="v3", weight=0.1)),
 ]
 
 
@@ -326,17 +442,18 @@ def test_what_only_validate_can_refuse(tmp_path: Path, document: Any) -> None:
 
 
 def test_there_are_cases_on_every_key_of_the_schema() -> None:
-    keys = set(SCHEMA["properties"]) | {
+    keys = {
         f"{name}.{key}" for name, schema in SCHEMA["$defs"].items() for key in schema["properties"]
     }
     named = " ".join(name for name, *_ in CASES)
     words = {
-        "function": "arn",
-        "region": "region",
-        "account": "account",
-        "prune": "prune",
-        "keep": "keep",
-        "aliases": "aliases",
+        "FunctionSpec.provider": "fg-provider-",
+        "FunctionSpec.function": "arn",
+        "FunctionSpec.region": "region",
+        "FunctionSpec.account": "account",
+        "FunctionSpec.prune": "prune",
+        "FunctionSpec.keep": "keep",
+        "FunctionSpec.aliases": "aliases",
         "AliasSpec.name": "name-",
         "AliasSpec.version": "version-",
         "AliasSpec.description": "description-",
@@ -352,6 +469,25 @@ def test_there_are_cases_on_every_key_of_the_schema() -> None:
         "RolloutSpec.hooks": "rollout-hooks",
         "Hooks.before": "rollout-hooks-before",
         "Hooks.after": "rollout-hooks-after",
+        "FunctionGraphSpec.provider": "fg-base",
+        "FunctionGraphSpec.function": "fg-function-",
+        "FunctionGraphSpec.package": "fg-package",
+        "FunctionGraphSpec.project": "fg-project-",
+        "FunctionGraphSpec.region": "fg-region-",
+        "FunctionGraphSpec.prune": "fg-prune",
+        "FunctionGraphSpec.keep": "fg-keep",
+        "FunctionGraphSpec.aliases": "fg-aliases-",
+        "FgAliasSpec.name": "fg-name-",
+        "FgAliasSpec.version": "fg-version-",
+        "FgAliasSpec.description": "fg-description-",
+        "FgAliasSpec.routing": "fg-routing-",
+        "FgRouting.version": "fg-routing-to-",
+        "FgRouting.weight": "fg-routing-weight",
+        "FgRouting.rules": "fg-routing-rules-",
+        "FgRouting.combine": "-or",
+        "Rule.header": "bad-header",
+        "Rule.equals": "rules-equals",
+        "Rule.in": "rules-in",
     }
     assert set(words) == keys
     assert all(word in named for word in words.values())

@@ -12,6 +12,7 @@ from reconciler import contract
 from reconciler.manifests import Manifest
 from reconciler.permissions import FunctionScope, actions_of
 from reconciler.rollout.cloud import RolloutCloud
+from reconciler.spec import FunctionSpec
 
 STATE_OPERATIONS = ("tags", "tag", "untag")
 READ_OPERATIONS = ("tags",)
@@ -77,6 +78,8 @@ def rollout_scopes(
     """The functions (scoped as ``functions``, one per manifest) whose aliases have rollouts."""
     found = []
     for manifest, scope in zip(manifests, functions, strict=True):
+        if not isinstance(manifest.spec, FunctionSpec):  # FunctionGraph aliases have none
+            continue
         rollouts = [a.rollout for a in manifest.spec.aliases if a.rollout is not None]
         if not rollouts:
             continue
