@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from reconciler import contract
+from reconciler.sandbox import functiongraph as fgs
 from reconciler.sandbox.aliases import (
     AliasService,
     ApiError,
@@ -107,7 +108,7 @@ class Call:
     path: str
     query: dict[str, str]
     body: bytes
-    params: dict[str, str]  # path parameters: fn, alias
+    params: dict[str, str]  # path parameters: fn, alias; on FunctionGraph, unsigned
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ class SandboxApp:
         self.realism = realism or Realism()
         self.functions = MotoDirectory(moto, account)
         self.aliases = AliasService(self.functions, self.realism)
+        self.functiongraph = fgs.FunctionGraphService()
         self.revisions = Revisions()
         self.admin: Callable[[str, str, bytes], Reply] | None = None
         self._overrides: dict[str, Callable[[Call, dict[str, Any]], Reply]] = {
@@ -289,6 +291,7 @@ class SandboxApp:
         self.functions.call("POST", "/moto-api/reset", DEFAULT_REGION, service="moto-api")
         self.functions.reset()
         self.aliases.reset()
+        self.functiongraph.reset()
         self.revisions.reset()
         self.realism.reset()
         with self._policies_lock:
@@ -301,7 +304,11 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "/")
         if path.startswith(ADMIN_PREFIX) and self.admin is not None:
             return self._send(start_response, self.admin(environ["REQUEST_METHOD"], path, body))
-        call = self._name(environ, path, body)
+        call = (
+            self._name_functiongraph(environ, path, body)
+            if path.startswith(fgs.PREFIX)
+            else self._name(environ, path, body)
+        )
         try:
             with self.realism.in_flight(call.operation):
                 reply = self._handle(call, environ)
@@ -314,18 +321,20 @@ class SandboxApp:
 
     def _handle(self, call: Call, environ: dict[str, Any]) -> Reply | None:
         realism = self.realism
+        functiongraph = call.service == fgs.SERVICE
+        error = _fg_error_reply if functiongraph else error_reply
         realism.count(call.operation)
         realism.sleep_latency()
         wait = realism.throttle(call.scope.account, call.scope.region, call.operation)
         if wait:
-            return _throttled(wait)
+            return _fg_throttled(wait) if functiongraph else _throttled(wait)
         fault = realism.fault_for(call.operation)
         if fault is FaultKind.THROTTLE:
-            return _throttled(1.0)
+            return _fg_throttled(1.0) if functiongraph else _throttled(1.0)
         if fault is FaultKind.ERROR:
-            return error_reply(ApiError(500, "ServiceException", "Injected service error"))
+            return error(ApiError(500, "ServiceException", "Injected service error"))
         if fault is FaultKind.CONFLICT:
-            return error_reply(
+            return error(
                 ApiError(
                     409, "ResourceConflictException", "An update is in progress for this alias"
                 )
@@ -333,11 +342,20 @@ class SandboxApp:
         if fault is FaultKind.RESET:
             _reset_connection(environ)
             return None
-        reply = self._dispatch(call, environ)
+        reply = self._functiongraph(call) if functiongraph else self._dispatch(call, environ)
         for write in realism.pop_out_of_band(call.operation):
-            self._write_out_of_band(call.scope, write)
+            if functiongraph:
+                self.functiongraph.put_alias(
+                    call.scope.account,
+                    write.region or call.scope.region,
+                    write.function,
+                    write.alias,
+                    **write.changes,
+                )
+            else:
+                self._write_out_of_band(call.scope, write)
         if fault is FaultKind.COMMIT_THEN_ERROR:
-            return error_reply(ApiError(500, "ServiceException", "Injected error after commit"))
+            return error(ApiError(500, "ServiceException", "Injected error after commit"))
         if fault is FaultKind.COMMIT_THEN_RESET:
             _reset_connection(environ)
             return None
@@ -675,6 +693,37 @@ class SandboxApp:
             return json_reply(*self.aliases.get_provisioned_concurrency(call.scope, fn, qualifier))
         return json_reply(*self.aliases.delete_provisioned_concurrency(call.scope, fn, qualifier))
 
+    def _name_functiongraph(self, environ: dict[str, Any], path: str, body: bytes) -> Call:
+        """A FunctionGraph request, named; its project and Region are those of the function's
+        URN (the SDK's signature names no Region)."""
+        method = environ["REQUEST_METHOD"]
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        request = fgs.name_request(method, path)
+        operation = f"{fgs.SERVICE}:{request.operation if request else 'Unknown'}"
+        scope = Scope(request.project if request else "", request.region if request else "", "")
+        headers = {
+            k[5:].replace("_", "-").lower(): str(v)
+            for k, v in environ.items()
+            if k.startswith("HTTP_")
+        }
+        params = {"unsigned": "1"} if fgs.signature_problem(headers) is not None else {}
+        return Call(fgs.SERVICE, operation, scope, method, path, query, body, params)
+
+    def _functiongraph(self, call: Call) -> Reply:
+        """Answer a FunctionGraph request: signed as the SDK signs, then the API."""
+        try:
+            if call.params.get("unsigned"):
+                raise fgs.FgError(401, "APIGW.0301", "Incorrect IAM authentication information")
+            request = fgs.name_request(call.method, call.path)
+            if request is None:
+                raise fgs.FgError(404, "FSS.0404", "Not found the resource")
+            status, body = self.functiongraph.handle(request, call.body, call.query)
+        except fgs.FgError as error:
+            return json_reply(error.status, error.body())
+        if status == 204:
+            return Reply(204, [], b"")
+        return json_reply(status, body)
+
     def _write_out_of_band(self, scope: Scope, write: OutOfBandWrite) -> None:
         target = Scope(scope.account, write.region or scope.region, scope.partition)
         self.aliases.put(target, write.function, {"Name": write.alias, **write.changes})
@@ -823,6 +872,19 @@ def _json_body(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "InvalidRequestContentException", "Request body must be an object")
     return data
+
+
+def _fg_error_reply(error: ApiError, headers: Iterable[tuple[str, str]] = ()) -> Reply:
+    """An injected fault, as FunctionGraph answers errors."""
+    return json_reply(
+        error.status, {"error_code": f"FSS.0{error.status}", "error_msg": error.message}
+    )
+
+
+def _fg_throttled(wait: float) -> Reply:
+    seconds = retry_after_seconds(wait)
+    body = {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"}
+    return json_reply(429, body, [("Retry-After", str(seconds))])
 
 
 def _throttled(wait: float) -> Reply:

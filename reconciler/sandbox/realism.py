@@ -34,7 +34,7 @@ LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStrea
 
 def is_read(operation: str) -> bool:
     """Reads by name, whatever the service: ``GetAlias``, ``sts:GetCallerIdentity``."""
-    return operation.rpartition(":")[2].startswith(("Get", "List", "Describe"))
+    return operation.rpartition(":")[2].startswith(("Get", "List", "Describe", "Show"))
 
 
 class FaultKind(str, Enum):
