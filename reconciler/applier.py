@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
+from reconciler import functiongraph as fg
 from reconciler.errors import (
     ConflictError,
     InputError,
@@ -114,6 +115,18 @@ def apply(
 
 
 def _apply_one(change: Change, provider: AliasWriter) -> Result:
+    result = _attempt(change, provider)
+    if (
+        change.target.provider == fg.PROVIDER
+        and change.action in (Action.UPDATE, Action.DELETE)
+        and result.outcome in (Outcome.UPDATED, Outcome.DELETED)
+    ):  # FunctionGraph has no RevisionId: the guard was a read just before the write
+        note = f"{result.message}; {fg.GUARD_NOTE}" if result.message else fg.GUARD_NOTE
+        return replace(result, message=note)
+    return result
+
+
+def _attempt(change: Change, provider: AliasWriter) -> Result:
     try:
         if change.action is Action.CREATE:
             return _create(change, provider)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from reconciler.plan import Plan
     from reconciler.planner import DesiredFunction
     from reconciler.providers.aws_lambda import AwsLambdaProvider
+    from reconciler.providers.clouds import Clouds
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PROGRESS_THRESHOLD = 25  # functions; fewer are read too quickly for a progress bar to help
@@ -341,7 +342,7 @@ def apply(
     with _session(connection, [] if saved else paths) as (provider, loaded):
         if saved is not None:
             the_plan = Targets(connection.targets).select(saved)
-            _check_plan_accounts(the_plan, provider.caller_account())
+            _check_plan_accounts(the_plan, provider)
         else:
             assert loaded is not None
             the_plan = _make_plan(provider, loaded, connection)
@@ -388,7 +389,7 @@ def apply(
 
 def _drive_rollouts(
     the_plan: Plan,
-    provider: AwsLambdaProvider,
+    provider: Clouds,
     stopped: threading.Event,
     streamed: bool,
     *,
@@ -405,7 +406,9 @@ def _drive_rollouts(
             print(progress_line(change.address, kind, line), flush=True)
 
     changes = rollout_changes(the_plan)
-    cloud = RolloutCloud(provider)
+    if not changes:  # nothing to move: no Lambda client is needed for it
+        return []
+    cloud = RolloutCloud(provider.aws_lambda)
     return drive(changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold)
 
 
@@ -464,7 +467,7 @@ def drift(
     return EXIT_CHANGES if render.drifted(the_plan) else EXIT_OK
 
 
-def _rollouts_apart(the_plan: Plan, provider: AwsLambdaProvider) -> tuple[Plan, list[Any]]:
+def _rollouts_apart(the_plan: Plan, provider: Clouds) -> tuple[Plan, list[Any]]:
     """A rollout in progress or rolled back is not drift: set it apart, with where it stands."""
     from reconciler.rollout.engine import rollout_changes
     from reconciler.rollout.status import apart
@@ -473,7 +476,7 @@ def _rollouts_apart(the_plan: Plan, provider: AwsLambdaProvider) -> tuple[Plan, 
         return the_plan, []
     from reconciler.rollout.cloud import RolloutCloud
 
-    return apart(the_plan, RolloutCloud(provider))
+    return apart(the_plan, RolloutCloud(provider.aws_lambda))
 
 
 # -- rollouts --------------------------------------------------------------------------------------
@@ -510,7 +513,7 @@ def rollout_status(
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
         the_plan = _make_plan(provider, loaded, connection, check=False)
-        found = statuses(the_plan, RolloutCloud(provider))
+        found = statuses(the_plan, RolloutCloud(provider.aws_lambda))
     renderers = {
         Output.text: rollout_report.status_text,
         Output.markdown: rollout_report.status_markdown,
@@ -885,24 +888,29 @@ def _new_sandbox(**kwargs: Any) -> Any:
 @contextmanager
 def _session(
     connection: Connection, paths: Sequence[Path]
-) -> Iterator[tuple[AwsLambdaProvider, ManifestSet | None]]:
-    """Load the manifests, then connect: to AWS, or to an embedded sandbox seeded for them."""
+) -> Iterator[tuple[Clouds, ManifestSet | None]]:
+    """Load the manifests, then connect: to the clouds, or to an embedded sandbox seeded for
+    them (Lambda and FunctionGraph on one port)."""
     from reconciler.manifests import load_manifests
     from reconciler.providers.aws_lambda import AwsLambdaProvider
+    from reconciler.providers.clouds import Clouds
+    from reconciler.providers.functiongraph import FunctionGraphProvider
 
     if connection.sandbox and connection.endpoint_url:
         raise InputError("--sandbox runs an endpoint of its own: drop --endpoint-url, or --sandbox")
     if connection.sandbox_seed is not None and not connection.sandbox:
         raise InputError("--sandbox-seed seeds the embedded sandbox: add --sandbox, or drop it")
     loaded = load_manifests(paths, default_region=connection.region) if paths else None
-    _refuse_functiongraph(loaded)
     if not connection.sandbox:
         yield (
-            AwsLambdaProvider(
-                region=connection.region,
-                profile=connection.profile,
-                endpoint_url=connection.endpoint_url,
-                rate=connection.rate or CONTROL_PLANE_RATE,
+            Clouds(
+                lambda: AwsLambdaProvider(
+                    region=connection.region,
+                    profile=connection.profile,
+                    endpoint_url=connection.endpoint_url,
+                    rate=connection.rate or CONTROL_PLANE_RATE,
+                ),
+                lambda: FunctionGraphProvider(rate=connection.rate or CONTROL_PLANE_RATE),
             ),
             loaded,
         )
@@ -912,18 +920,30 @@ def _session(
     server = _new_sandbox(region=region, account=accounts[0] if accounts else "123456789012")
     server.start()
     try:
+        project = _seed_functiongraph(server, loaded)
         if loaded is not None:
             server.seed_functions(_sandbox_seed(loaded, region))
         if connection.sandbox_seed is not None:
             server.seed_file(connection.sandbox_seed)
         server.reset_stats()
         _err(f"Using an embedded sandbox at {server.url} (account {server.account}), not AWS.")
+        sandbox_credentials = {"HUAWEICLOUD_SDK_AK": "sandbox", "HUAWEICLOUD_SDK_SK": "sandbox"}
         yield (
-            AwsLambdaProvider(
-                region=region,
-                endpoint_url=server.url,
-                credentials={"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"},
-                rate=connection.rate,  # None: the embedded sandbox has no quotas
+            Clouds(
+                lambda: AwsLambdaProvider(
+                    region=region,
+                    endpoint_url=server.url,
+                    credentials={
+                        "aws_access_key_id": "sandbox",
+                        "aws_secret_access_key": "sandbox",
+                    },
+                    rate=connection.rate,  # None: the embedded sandbox has no quotas
+                ),
+                lambda: FunctionGraphProvider(
+                    endpoint_url=server.url,
+                    rate=connection.rate,
+                    environ={**sandbox_credentials, "HUAWEICLOUD_SDK_PROJECT_ID": project},
+                ),
             ),
             loaded,
         )
@@ -931,15 +951,30 @@ def _session(
         server.stop()
 
 
-def _refuse_functiongraph(loaded: ManifestSet | None) -> None:
-    from reconciler.functiongraph import FunctionGraphSpec
+def _seed_functiongraph(server: Any, loaded: ManifestSet | None) -> str:
+    """Seed the FunctionGraph functions of the manifests, with the versions they name; the
+    sandbox's project (that of the manifests, else the sandbox's own)."""
+    from reconciler.functiongraph import LATEST, FunctionGraphSpec
+    from reconciler.sandbox.functiongraph import PROJECT, versions_to_seed
 
-    for manifest in loaded.manifests if loaded is not None else ():
-        if isinstance(manifest.spec, FunctionGraphSpec):
-            raise InputError(
-                f"{manifest.source}: FunctionGraph functions are validated but not yet planned "
-                "or applied; pass only Lambda manifests"
-            )
+    specs = [m.spec for m in loaded.manifests] if loaded is not None else []
+    functiongraph = [s for s in specs if isinstance(s, FunctionGraphSpec)]
+    project = next((p for s in functiongraph if (p := s.where.project)), PROJECT)
+    for spec in functiongraph:
+        where = spec.where
+        if where.region is None:
+            continue  # planning says what is missing
+        names = {a.version for a in spec.aliases} | {
+            a.routing.version for a in spec.aliases if a.routing is not None
+        }
+        server.app.functiongraph.add_function(
+            where.project or project,
+            where.region,
+            where.name,
+            package=where.package or "default",
+            versions=versions_to_seed(names - {LATEST}),
+        )
+    return project
 
 
 def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
@@ -957,13 +992,17 @@ def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:
 
 
 def _sandbox_seed(loaded: ManifestSet, region: str) -> list[Any]:
-    """Every function the manifests name, with as many published versions as they refer to."""
+    """Every Lambda function the manifests name, with as many published versions as they
+    refer to."""
     from reconciler.contract import LATEST
     from reconciler.sandbox.seed import FunctionSeed, VersionSeed
+    from reconciler.spec import FunctionSpec
 
     seeds = []
     for manifest in loaded.manifests:
         spec = manifest.spec
+        if not isinstance(spec, FunctionSpec):
+            continue
         versions = [a.version for a in spec.aliases if a.version != LATEST]
         versions += [a.routing.version for a in spec.aliases if a.routing is not None]
         # Compared as text first: a version may have up to 1024 digits.
@@ -993,22 +1032,29 @@ def _plan_only(connection: Connection, paths: Sequence[Path]) -> Plan:
 
 
 def _make_plan(
-    provider: AwsLambdaProvider, loaded: ManifestSet, connection: Connection, *, check: bool = True
+    provider: Clouds, loaded: ManifestSet, connection: Connection, *, check: bool = True
 ) -> Plan:
     from reconciler.plan import Targets
-    from reconciler.planner import check_account, resolve
+    from reconciler.planner import check_account, check_project, resolve
     from reconciler.planner import plan as make_plan
     from reconciler.preflight import preflight
+    from reconciler.spec import FunctionSpec
 
-    account = provider.caller_account()
+    lambdas = sum(isinstance(m.spec, FunctionSpec) for m in loaded.manifests)
+    on_functiongraph = len(loaded.manifests) > lambdas
+    account = provider.aws_lambda.caller_account() if lambdas else ""
+    project = provider.functiongraph.project if on_functiongraph else None
     desired = resolve(
         loaded.manifests,
-        default_region=connection.region or provider.default_region,
+        default_region=connection.region
+        or (provider.aws_lambda.default_region if lambdas else None),
         default_account=connection.default_account or account,
+        default_project=project,
     )
     targets = Targets(connection.targets)
     desired = targets.functions(desired, key=lambda d: d.target)
     check_account(desired, account)  # after --target: a job may own one account of many
+    check_project(desired, project)
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
     problems = preflight(the_plan, desired, provider) if check else []
@@ -1021,14 +1067,14 @@ def _make_plan(
         from reconciler.rollout.cloud import RolloutCloud
         from reconciler.rollout.preflight import rollout_problems
 
-        problems += rollout_problems(the_plan, desired, provider, RolloutCloud(provider))
+        problems += rollout_problems(the_plan, desired, provider, RolloutCloud(provider.aws_lambda))
     if problems:
         raise PreflightError(problems)
     return the_plan.stamped(datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def _read_live(
-    provider: AwsLambdaProvider, desired: Sequence[DesiredFunction]
+    provider: Clouds, desired: Sequence[DesiredFunction]
 ) -> dict[FunctionTarget, LiveFunction]:
     """One ListAliases per function, concurrently; the provider's budgets pace the calls."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -1145,13 +1191,20 @@ def _write_plan(path: Path, the_plan: Plan) -> None:
         raise InputError(f"{path}: cannot save the plan: {exc.strerror}") from None
 
 
-def _check_plan_accounts(the_plan: Plan, account: str) -> None:
-    others = sorted({c.target.account for c in the_plan.changes} - {account})
-    if others:
-        raise InputError(
-            f"the plan is for account {', '.join(others)}, but the credentials in use are for "
-            f"account {account}; use credentials for the plan's account"
-        )
+def _check_plan_accounts(the_plan: Plan, provider: Clouds) -> None:
+    """A saved plan applies with credentials for its accounts (and FunctionGraph projects)."""
+    for cloud, what in (("lambda", "account"), ("functiongraph", "project")):
+        owners = {c.target.account for c in the_plan.changes if c.target.provider == cloud}
+        if not owners:
+            continue
+        clouds = provider.cloud(cloud)
+        own = clouds.caller_account() if cloud == "lambda" else clouds.project
+        others = sorted(owners - {own})
+        if others:
+            raise InputError(
+                f"the plan is for {what} {', '.join(others)}, but the credentials in use are "
+                f"for {what} {own}; use credentials for the plan's {what}"
+            )
 
 
 def _confirm() -> None:

@@ -37,6 +37,9 @@ FUNCTION_NAME_MAX = 60
 PACKAGE_MAX = 64
 WEIGHT_MIN, WEIGHT_MAX = 1, 99  # whole percents: 0 is no routing, 100 is the alias's version
 DEFAULT_PACKAGE = "default"
+# What the apply report says of a FunctionGraph update or delete: the API has no RevisionId, so
+# the guard is a read just before the write, and a write between the two is not seen.
+GUARD_NOTE = "guarded by last_modified, best effort"
 RULE_TYPES = ("header",)
 RULE_OPS = ("=", "in")
 COMBINE_TYPES = ("and", "or")
@@ -51,7 +54,7 @@ VERSION_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,41}"
 VERSION_RE = re.compile(VERSION_PATTERN, re.ASCII)
 PROJECT_PATTERN = r"[0-9a-f]{32}"
 PROJECT_RE = re.compile(PROJECT_PATTERN, re.ASCII)
-REGION_PATTERN = r"[a-z]{2}-[a-z]+-[0-9]{1,2}"
+REGION_PATTERN = r"[a-z]{2}-[a-z]+-[0-9]{1,3}"
 REGION_RE = re.compile(REGION_PATTERN, re.ASCII)
 FUNCTION_NAME_PATTERN = r"[a-zA-Z][a-zA-Z0-9_-]{0,59}"
 PACKAGE_PATTERN = r"[a-zA-Z0-9_-]{1,64}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from reconciler import functiongraph as fg
 from reconciler.contract import LATEST
 from reconciler.errors import Problem
 from reconciler.live import FunctionTarget, VersionInfo
@@ -46,7 +47,29 @@ def preflight(
         where = sources.get((change.target, change.alias), Source(change.address, 0, 0))
         for message in _check(change, info, reader):
             problems.append(Problem(where.path, where.line, where.column, message))
-    return problems
+    return problems + _too_many_aliases(plan, desired)
+
+
+def _too_many_aliases(plan: Plan, desired: Sequence[DesiredFunction]) -> list[Problem]:
+    """FunctionGraph keeps at most 10 aliases per function: count them as the plan leaves them
+    (managed ones not deleted, and the unmanaged ones it does not touch)."""
+    after: dict[FunctionTarget, int] = {}
+    for change in plan.changes:
+        if change.target.provider == fg.PROVIDER and change.action is not Action.DELETE:
+            after[change.target] = after.get(change.target, 0) + 1
+    for target, _ in plan.unmanaged:
+        if target.provider == fg.PROVIDER:
+            after[target] = after.get(target, 0) + 1
+    sources = {d.target: d.source for d in desired}
+    return [
+        Problem(
+            *(sources.get(target) or Source(target.address, 0, 0)),
+            f"{target.name} would have {count} aliases after this plan; FunctionGraph keeps at "
+            f"most {fg.ALIASES_MAX}: delete some (prune: true) or list fewer",
+        )
+        for target, count in sorted(after.items(), key=lambda item: item[0].address)
+        if count > fg.ALIASES_MAX
+    ]
 
 
 def _moves(change: Change) -> tuple[list[str], bool]:
@@ -58,7 +81,8 @@ def _moves(change: Change) -> tuple[list[str], bool]:
     if before is not None and before.routing is not None:
         old.add(before.routing.version)
     wanted = [after.version] + ([after.routing.version] if after.routing else [])
-    moved_to = [v for v in wanted if v != LATEST and v not in old]
+    latest = fg.LATEST if change.target.provider == fg.PROVIDER else LATEST
+    moved_to = [v for v in wanted if v != latest and v not in old]
     return moved_to, after.routing is not None and (before is None or before.routing is None)
 
 

@@ -352,7 +352,8 @@ def test_the_client_paces_itself_at_the_quotas_of_what_it_talks_to(
     unless --rate says otherwise."""
     connection = Connection(None, None, None, sandbox, None, rate=rate)
     with _session(connection, [ROOT / "manifests"]) as (provider, _):
-        assert provider.rate == paced_at
+        assert provider.aws_lambda.rate == paced_at
+        assert provider.functiongraph.rate == paced_at  # the same for both clouds
 
 
 def test_a_seed_file_naming_a_manifests_function_publishes_on_top_of_it(

@@ -328,6 +328,7 @@ CASES += [
     ("fg-project-upper", fg_doc(("project", PROJECT.upper())), False),
     ("fg-project-absent", fg_doc(("project", GONE)), True),
     ("fg-region-bad", fg_doc(("region", "Singapore")), False),
+    ("fg-region-3-digits", fg_doc(("region", "eu-west-101")), True),
     ("fg-prune", fg_doc(("prune", True)), True),
     ("fg-keep", fg_doc(("prune", True), ("keep", ["x*"])), True),
     ("fg-keep-without-prune", fg_doc(("keep", ["x*"])), False),

@@ -21,6 +21,8 @@ from reconciler import functiongraph as fg
 
 PREFIX = "/v2/"
 SERVICE = "functiongraph"
+PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # the sandbox's project when none is named
+VERSIONS_SEEDED_MAX = 1_000
 # Operation names are the SDK's, so fault and out-of-band rules read as its calls do.
 _ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (
@@ -170,6 +172,14 @@ class FunctionGraphService:
             function.aliases[alias] = current
             return dict(current)
 
+    def aliases(
+        self, project: str, region: str, name: str, *, package: str = fg.DEFAULT_PACKAGE
+    ) -> dict[str, dict[str, Any]]:
+        """The function's aliases as the API shows them, by name; not an API call."""
+        with self._lock:
+            function = self._functions[(project, region, package, name)]
+            return {n: dict(a) for n, a in function.aliases.items()}
+
     # -- the API ----------------------------------------------------------------------------------
 
     def handle(self, request: FgRequest, body: bytes, query: Mapping[str, str]) -> tuple[int, Any]:
@@ -292,6 +302,16 @@ class FunctionGraphService:
             raise _bad(f"version {version} exists already")
         function.versions.append(version)
         return 200, _version_entry(function, version)
+
+
+def versions_to_seed(names: set[str]) -> list[str]:
+    """The versions a sandbox publishes so that these names exist: v1 to vN when they are all
+    spelt vN (the usual names), else the names themselves, sorted."""
+    numbered = [re.fullmatch(r"v([1-9][0-9]{0,3})", name) for name in names]
+    if numbered and all(numbered):
+        highest = max(int(m[1]) for m in numbered if m is not None)
+        return [f"v{n}" for n in range(1, min(highest, VERSIONS_SEEDED_MAX) + 1)]
+    return sorted(names)
 
 
 def _object(body: bytes) -> dict[str, Any]:

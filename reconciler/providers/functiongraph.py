@@ -1,0 +1,468 @@
+"""Huawei Cloud FunctionGraph aliases through the official SDK (``huaweicloudsdkfunctiongraph``).
+
+Credentials and endpoints follow the SDK's own conventions: ``HUAWEICLOUD_SDK_AK``,
+``HUAWEICLOUD_SDK_SK`` and ``HUAWEICLOUD_SDK_PROJECT_ID``; a Region's endpoint is the SDK's, or
+``HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_<REGION>`` (``..._AP_SOUTHEAST_1``) when set.
+
+FunctionGraph has no RevisionId. An alias's revision here is its ``last_modified`` and a digest of
+its managed fields; an update or a delete reads the alias just before writing and refuses (stale)
+when either differs from the plan's. The window between that read and the write cannot be closed:
+the guard is best effort, and the apply report says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from reconciler import functiongraph as fg
+from reconciler.budget import CONTROL_PLANE_RATE, TokenBucket
+from reconciler.errors import (
+    AccessDeniedError,
+    ConflictError,
+    InputError,
+    InvalidRequestError,
+    MalformedAnswerError,
+    NotFoundError,
+    PreconditionFailedError,
+    ProviderError,
+    ThrottledError,
+    TransientError,
+)
+from reconciler.live import (
+    DesiredAlias,
+    FunctionTarget,
+    LiveAlias,
+    LiveFunction,
+    Route,
+    RouteRule,
+    VersionInfo,
+)
+
+AK, SK, PROJECT_ID = "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"
+ENDPOINT_ENV = "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{}"
+THROTTLE_RETRIES = 4  # a 429 is never applied: the call is sent again, after a pause
+READ_RETRIES = 2  # a read that failed on the way is sent again; a write never is
+VERSIONS_PAGE = 400
+MAX_VERSION_PAGES = 1_000
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: InvalidRequestError,
+    401: AccessDeniedError,
+    403: AccessDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    429: ThrottledError,
+}
+
+
+def revision(last_modified: str, version: str, description: str, routing: Route | None) -> str:
+    """The guard's token: ``last_modified`` (whole seconds) and a digest of the managed fields,
+    so that two writes within one second still tell apart."""
+    fields = {
+        "version": version,
+        "description": description,
+        "routing": None if routing is None else routing.to_dict(),
+    }
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{last_modified}|{digest}"
+
+
+class FunctionGraphProvider:
+    """Reads and writes FunctionGraph aliases; every call paced by a per-project, per-Region
+    budget (``rate`` requests a second; FunctionGraph publishes no per-API quota, so the
+    default is Lambda's 15 a second, which Huawei Cloud's API gateway allows a tenant)."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        rate: float | None = CONTROL_PLANE_RATE,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._environ = os.environ if environ is None else environ
+        self.endpoint_url = endpoint_url
+        self.rate = rate
+        self._sleep = sleep
+        self._clients: dict[str, Any] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._versions: dict[FunctionTarget, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def project(self) -> str | None:
+        """The credentials' project (``HUAWEICLOUD_SDK_PROJECT_ID``): the project guard's."""
+        return self._environ.get(PROJECT_ID) or None
+
+    def client(self, region: str) -> Any:
+        """The SDK's client for a Region, made once."""
+        with self._lock:
+            if region not in self._clients:
+                self._clients[region] = self._new_client(region)
+            return self._clients[region]
+
+    def _new_client(self, region: str) -> Any:
+        try:
+            from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: PLC0415
+            from huaweicloudsdkcore.http.http_config import HttpConfig  # noqa: PLC0415
+            from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient  # noqa: PLC0415
+            from huaweicloudsdkfunctiongraph.v2.region.functiongraph_region import (  # noqa: PLC0415
+                FunctionGraphRegion,
+            )
+        except ImportError as exc:
+            raise InputError(
+                f"FunctionGraph needs the 'functiongraph' extra ({exc.name} is missing): "
+                "pip install 'reconciler[functiongraph]'"
+            ) from None
+        ak, sk, project = (self._environ.get(n) for n in (AK, SK, PROJECT_ID))
+        if not (ak and sk and project):
+            missing = ", ".join(n for n, v in ((AK, ak), (SK, sk), (PROJECT_ID, project)) if not v)
+            raise AccessDeniedError(
+                f"no Huawei Cloud credentials: set {missing} (or use --sandbox to try the tool "
+                "without a cloud)"
+            )
+        override = self._environ.get(ENDPOINT_ENV.format(region.replace("-", "_").upper()))
+        if self.endpoint_url:
+            endpoints = [self.endpoint_url]
+        elif override:
+            endpoints = [e.strip() for e in override.split(",") if e.strip()]
+        else:
+            try:
+                endpoints = list(FunctionGraphRegion.value_of(region).endpoints)
+            except KeyError:
+                raise InputError(
+                    f"FunctionGraph has no known endpoint in Region {region}; set "
+                    f"{ENDPOINT_ENV.format(region.replace('-', '_').upper())}"
+                ) from None
+        config = HttpConfig.get_default_config()
+        config.timeout = (10, 60)
+        return (
+            FunctionGraphClient.new_builder()
+            .with_credentials(BasicCredentials(ak, sk, project))
+            .with_endpoints(endpoints)
+            .with_http_config(config)
+            .build()
+        )
+
+    def _bucket(self, target: FunctionTarget) -> TokenBucket | None:
+        """The budget of the function's project and Region; None (unpaced) without a rate."""
+        if self.rate is None:
+            return None
+        key = (target.account, target.region)
+        with self._lock:
+            if key not in self._buckets:
+                self._buckets[key] = TokenBucket(self.rate, burst=max(1.0, self.rate * 0.8))
+            return self._buckets[key]
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def read_function(self, target: FunctionTarget) -> LiveFunction:
+        from huaweicloudsdkfunctiongraph.v2 import ListVersionAliasesRequest  # noqa: PLC0415
+
+        doing = f"listing the aliases of {target.address}"
+        try:
+            answer = self._call(
+                target, "list_version_aliases", ListVersionAliasesRequest(target.arn), doing
+            )
+        except NotFoundError as exc:
+            if exc.code == fg.FUNCTION_NOT_FOUND[0]:
+                return LiveFunction(target, (), exists=False)
+            raise
+        with _malformed(doing):
+            entries = answer.to_json_object()
+            if not isinstance(entries, list):
+                raise MalformedAnswerError("the alias list is not a JSON array")
+            aliases = tuple(sorted((live_alias(e) for e in entries), key=lambda a: a.name))
+        return LiveFunction(target, aliases)
+
+    def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
+        from huaweicloudsdkfunctiongraph.v2 import ShowVersionAliasRequest  # noqa: PLC0415
+
+        doing = f"reading alias {target.alias_address(name)}"
+        try:
+            answer = self._call(
+                target, "show_version_alias", ShowVersionAliasRequest(target.arn, name), doing
+            )
+        except NotFoundError as exc:
+            if exc.code == fg.ALIAS_NOT_FOUND[0]:
+                return None
+            raise
+        with _malformed(doing):
+            alias = live_alias(answer.to_json_object())
+            if alias.name != name:
+                raise MalformedAnswerError(f"it names alias {alias.name!r}, not {name!r}")
+        return alias
+
+    def versions(self, target: FunctionTarget) -> frozenset[str]:
+        """The function's versions, ``latest`` included; read once per function."""
+        from huaweicloudsdkfunctiongraph.v2 import ListFunctionVersionsRequest  # noqa: PLC0415
+
+        with self._lock:
+            known = self._versions.get(target)
+        if known is not None:
+            return known
+        found: set[str] = set()
+        marker = "0"
+        doing = f"listing the versions of {target.address}"
+        for _ in range(MAX_VERSION_PAGES):
+            request = ListFunctionVersionsRequest(target.arn, marker, str(VERSIONS_PAGE))
+            answer = self._call(target, "list_function_versions", request, doing)
+            with _malformed(doing):
+                page = answer.to_json_object()
+                if not isinstance(page, dict) or not isinstance(page.get("versions"), list):
+                    raise MalformedAnswerError("no list of versions")
+                for entry in page["versions"]:
+                    if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
+                        raise MalformedAnswerError("a version without a version name")
+                    found.add(entry["version"])
+                following = page.get("next_marker") or 0
+                if not isinstance(following, int) or isinstance(following, bool):
+                    raise MalformedAnswerError("next_marker is not a number")
+            if not following or str(following) == marker or not page["versions"]:
+                break
+            marker = str(following)
+        else:
+            raise MalformedAnswerError(f"{doing}: more than {MAX_VERSION_PAGES} pages")
+        result = frozenset(found)
+        with self._lock:
+            self._versions[target] = result
+        return result
+
+    def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
+        """The version if it exists. FunctionGraph asks nothing of a weighted alias's two
+        versions (no role or dead-letter rule), so nothing else of it is read."""
+        if version not in self.versions(target):
+            return None
+        return VersionInfo(version=version, role="", dead_letter_target=None)
+
+    def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
+        return None  # FunctionGraph does not refuse routing on an alias with reserved instances
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
+        from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
+            CreateVersionAliasRequest,
+            CreateVersionAliasRequestBody,
+        )
+
+        body = CreateVersionAliasRequestBody(
+            name=desired.name,
+            version=desired.version,
+            description=desired.description or "",
+            **_routing_fields(desired.routing),
+        )
+        doing = f"creating alias {target.alias_address(desired.name)}"
+        answer = self._call(
+            target, "create_version_alias", CreateVersionAliasRequest(target.arn, body), doing
+        )
+        return self._written(answer, desired.name, doing)
+
+    def update_alias(
+        self, target: FunctionTarget, desired: DesiredAlias, revision_id: str
+    ) -> LiveAlias:
+        """Read the alias, compare it with the plan's (``revision_id``), then write: refused
+        with ``PreconditionFailedError`` when it moved; a write landing between the read and
+        this one is not seen (the API has no guard of its own)."""
+        from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
+            UpdateVersionAliasRequest,
+            UpdateVersionAliasRequestBody,
+        )
+
+        current = self.get_alias(target, desired.name)
+        address = target.alias_address(desired.name)
+        if current is None:
+            raise NotFoundError(f"alias not found: {address}", status=404)
+        if current.revision_id != revision_id:
+            raise PreconditionFailedError(
+                f"alias {address} changed since the plan (last_modified or a managed field)",
+                status=412,
+            )
+        fields: dict[str, Any] = {"version": desired.version, **_routing_fields(desired.routing)}
+        if desired.description is not None:
+            fields["description"] = desired.description
+        if desired.routing is None:
+            fields["additional_version_weights"] = {}
+        request = UpdateVersionAliasRequest(
+            target.arn, desired.name, UpdateVersionAliasRequestBody(**fields)
+        )
+        doing = f"updating alias {address}"
+        return self._written(
+            self._call(target, "update_version_alias", request, doing), desired.name, doing
+        )
+
+    def delete_alias(self, target: FunctionTarget, name: str) -> None:
+        from huaweicloudsdkfunctiongraph.v2 import DeleteVersionAliasRequest  # noqa: PLC0415
+
+        doing = f"deleting alias {target.alias_address(name)}"
+        try:
+            self._call(
+                target, "delete_version_alias", DeleteVersionAliasRequest(target.arn, name), doing
+            )
+        except NotFoundError as exc:
+            if exc.code != fg.ALIAS_NOT_FOUND[0]:
+                raise
+
+    def _written(self, answer: Any, name: str, doing: str) -> LiveAlias:
+        with _malformed(doing, write=True):
+            alias = live_alias(answer.to_json_object())
+            if alias.name != name:
+                raise MalformedAnswerError(f"it names alias {alias.name!r}, not {name!r}")
+        return alias
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def _call(self, target: FunctionTarget, method: str, request: Any, doing: str) -> Any:
+        """One SDK call under the budget: a 429 pauses the budget and is sent again; a read
+        that failed on the way is sent again; everything else is the project's error."""
+        from huaweicloudsdkcore.exceptions.exceptions import (  # noqa: PLC0415
+            SdkException,
+            ServiceResponseException,
+        )
+
+        client = self.client(target.region)
+        bucket = self._bucket(target)
+        read = method.startswith(("list_", "show_"))
+        throttles = failures = 0
+        while True:
+            if bucket is not None:
+                bucket.acquire()
+            try:
+                answer = getattr(client, method)(request)
+            except ServiceResponseException as exc:
+                error = _error(exc, doing)
+                if isinstance(error, ThrottledError) and throttles < THROTTLE_RETRIES:
+                    throttles += 1
+                    if bucket is not None:
+                        bucket.slow_down(1.0)
+                    else:
+                        self._sleep(1.0)
+                    continue
+                if read and isinstance(error, TransientError) and failures < READ_RETRIES:
+                    failures += 1
+                    self._sleep(0.2 * failures)
+                    continue
+                raise error from None
+            except SdkException as exc:  # no answer: connection refused, reset, timed out
+                if read and failures < READ_RETRIES:
+                    failures += 1
+                    self._sleep(0.2 * failures)
+                    continue
+                message = getattr(exc, "error_msg", None) or str(exc)
+                after = "; the change may have been made" if not read else ""
+                raise TransientError(f"{doing}: {str(message)[:300]}{after}") from None
+            if bucket is not None:
+                bucket.recover()
+            return answer
+
+
+def _error(exc: Any, doing: str) -> ProviderError:
+    status = int(getattr(exc, "status_code", 0) or 0)
+    code = str(getattr(exc, "error_code", "") or "")[:100]
+    message = str(getattr(exc, "error_msg", "") or "")[:300]
+    cls = _BY_STATUS.get(status) or (TransientError if status >= 500 else ProviderError)
+    return cls(f"{doing}: {code or status}: {message}", code=code, status=status)
+
+
+@contextmanager
+def _malformed(doing: str, *, write: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except MalformedAnswerError as exc:
+        after = "; the change may have been made: read the alias before trying again"
+        raise MalformedAnswerError(
+            f"{doing}: malformed answer: {exc}{after if write else ''}"
+        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedAnswerError(f"{doing}: the answer is not JSON: {exc}") from exc
+
+
+def _routing_fields(route: Route | None) -> dict[str, Any]:
+    """A route as the API's request fields: whole-percent weights, or a version strategy."""
+    from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
+        VersionStrategy,
+        VersionStrategyRules,
+    )
+
+    if route is None:
+        return {}
+    if route.rules:
+        rules = [
+            VersionStrategyRules(rule_type="header", param=r.header, op=r.op, value=r.value)
+            for r in route.rules
+        ]
+        strategy = VersionStrategy(rules=rules, combine_type=route.combine)
+        return {"additional_version_strategy": {route.version: strategy}}
+    whole = fg.percent(route.weight)
+    if whole is None:  # plan_problems refuses such a plan before any write
+        raise InputError(f"routing weight {route.weight} is not a whole percent")
+    return {"additional_version_weights": {route.version: whole}}
+
+
+def live_alias(data: object) -> LiveAlias:
+    """An alias from the API's JSON; anything the API would not have said is
+    ``MalformedAnswerError``."""
+    if not isinstance(data, dict):
+        raise MalformedAnswerError("an alias is not a JSON object")
+    name = data.get("name")
+    if not isinstance(name, str) or fg.alias_name_problem(name):
+        raise MalformedAnswerError(f"an alias's name is not one FunctionGraph allows: {name!r:.80}")
+    what = f"alias {name!r}"
+    version = data.get("version")
+    if not isinstance(version, str) or fg.version_problem(version):
+        raise MalformedAnswerError(f"{what}: version {version!r:.80} is not a version name")
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > fg.DESCRIPTION_MAX:
+        raise MalformedAnswerError(f"{what}: description is not a text of at most 512 characters")
+    last_modified = data.get("last_modified")
+    if not isinstance(last_modified, str) or not last_modified:
+        raise MalformedAnswerError(f"{what}: no last_modified")
+    routing = _live_routing(data, version, what)
+    return LiveAlias(
+        name, version, description, routing, revision(last_modified, version, description, routing)
+    )
+
+
+def _live_routing(data: dict[str, Any], version: str, what: str) -> Route | None:
+    weights = data.get("additional_version_weights") or {}
+    strategy = data.get("additional_version_strategy") or {}
+    if not isinstance(weights, dict) or not isinstance(strategy, dict):
+        raise MalformedAnswerError(f"{what}: routing is not an object")
+    if weights and strategy:
+        raise MalformedAnswerError(f"{what}: both weights and a version strategy")
+    if len(weights) + len(strategy) > 1:
+        raise MalformedAnswerError(f"{what}: more than one additional version")
+    if weights:
+        ((extra, weight),) = weights.items()
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            raise MalformedAnswerError(f"{what}: weight {weight!r:.40} is not a whole percent")
+        problem = fg.routing_problem(version, extra, weight / 100)
+        if problem:
+            raise MalformedAnswerError(f"{what} has routing the service refuses: {problem}")
+        return Route(extra, weight / 100)
+    if strategy:
+        ((extra, config),) = strategy.items()
+        problem = fg.routing_problem(version, extra, None)
+        if problem or not isinstance(config, dict) or not isinstance(config.get("rules"), list):
+            raise MalformedAnswerError(f"{what}: a version strategy the service refuses")
+        rules = []
+        for rule in config["rules"]:
+            keys = ("rule_type", "param", "op", "value")
+            if not isinstance(rule, dict) or not all(isinstance(rule.get(k), str) for k in keys):
+                raise MalformedAnswerError(f"{what}: a rule without rule_type, param, op, value")
+            rule_type, param, op, value = (str(rule[k]) for k in keys)
+            if fg.rule_problem(rule_type, param, op, value):
+                raise MalformedAnswerError(f"{what}: a rule the service refuses")
+            rules.append(RouteRule(param, op, value))
+        combine = config.get("combine_type") or "and"
+        if combine not in fg.COMBINE_TYPES or not rules:
+            raise MalformedAnswerError(f"{what}: a version strategy the service refuses")
+        return Route(extra, 0.0, tuple(rules), combine)
+    return None

@@ -1,0 +1,225 @@
+"""A mixed estate, Lambda and FunctionGraph manifests in one directory, planned, applied, drifted
+against the sandbox over HTTP with the real SDKs; and the FunctionGraph provider's guard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.errors import MalformedAnswerError, NotFoundError, PreconditionFailedError
+from reconciler.live import DesiredAlias, FunctionTarget, Route, RouteRule
+from reconciler.providers.functiongraph import FunctionGraphProvider
+from reconciler.sandbox import Sandbox
+from tests.conftest import make_client
+
+PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+REGION = "ap-southeast-1"
+T = FunctionTarget(PROJECT, REGION, "payments", "", "functiongraph", "default")
+FG_MANIFEST = f"""\
+provider: functiongraph
+function: payments
+project: {PROJECT}
+region: {REGION}
+aliases:
+  - name: live
+    version: v3
+    routing: {{version: v4, weight: 0.1}}
+  - name: beta
+    version: v3
+    routing: {{version: v4, rules: [{{header: x-canary, in: [internal, qa]}}]}}
+"""
+LAMBDA_MANIFEST = """\
+function: orders
+region: eu-west-1
+aliases:
+  - name: live
+    version: 2
+"""
+
+
+@pytest.fixture
+def estate(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Both clouds' functions in the sandbox, the exports `sandbox serve` prints, and a
+    directory holding a manifest of each."""
+    sandbox.seed({"functions": [{"name": "orders", "versions": 2}]})
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=4)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1", sandbox.url)
+    directory = tmp_path / "manifests"
+    directory.mkdir()
+    (directory / "payments.yaml").write_text(FG_MANIFEST, encoding="utf-8")
+    (directory / "orders.yaml").write_text(LAMBDA_MANIFEST, encoding="utf-8")
+    return directory
+
+
+def run(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--endpoint-url", sandbox.url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fg_aliases(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    aliases: dict[str, dict[str, Any]] = sandbox.app.functiongraph.aliases(
+        PROJECT, REGION, "payments"
+    )
+    return aliases
+
+
+def test_a_mixed_estate_plans_applies_and_then_has_no_drift(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(sandbox, capsys, "plan", str(estate))
+    assert code == 0, err
+    assert f"+ {PROJECT}/{REGION}/payments:live" in out
+    assert f"+ {PROJECT}/{REGION}/payments:beta" in out
+    assert "+ 123456789012/eu-west-1/orders:live" in out
+    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0, out + err
+    assert f"created  {PROJECT}/{REGION}/payments:live" in out
+    live = fg_aliases(sandbox)["live"]
+    assert (live["version"], live["additional_version_weights"]) == ("v3", {"v4": 10})
+    code, out, _ = run(sandbox, capsys, "drift", str(estate))
+    assert code == 0, out
+    assert make_client(sandbox).get_alias(FunctionName="orders", Name="live")["FunctionVersion"]
+
+
+def test_drift_and_an_update_report_the_weaker_guard(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(sandbox, capsys, "apply", str(estate), "--auto-approve")[0] == 0
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="v2")
+    code, out, _ = run(sandbox, capsys, "drift", str(estate))
+    assert code == 2
+    assert "payments:live" in out
+    code, out, _ = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0
+    assert "guarded by last_modified, best effort" in out
+
+
+def test_a_saved_plan_is_refused_as_stale_when_another_writer_moved_the_alias(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="v1")
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    assert {c["provider"] for c in json.loads(saved.read_text())["changes"]} == {
+        "lambda",
+        "functiongraph",
+    }
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", version="v2", description="hotfix by hand"
+    )
+    code, out, _ = run(sandbox, capsys, "apply", str(saved), "--auto-approve")
+    assert code == 3, out
+    assert f"stale    {PROJECT}/{REGION}/payments:live: it was changed by someone else" in out
+    assert f"created  {PROJECT}/{REGION}/payments:beta" in out  # the rest still applied
+    kept = fg_aliases(sandbox)["live"]
+    assert (kept["version"], kept["description"]) == ("v2", "hotfix by hand")
+
+
+def test_plan_with_the_embedded_sandbox_seeds_functiongraph_too(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["plan", str(estate), "--sandbox"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"+ {PROJECT}/{REGION}/payments:live" in out
+
+
+def test_a_missing_version_is_found_by_preflight(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (estate / "payments.yaml").write_text(FG_MANIFEST.replace("v4", "v9"), encoding="utf-8")
+    code, _, err = run(sandbox, capsys, "plan", str(estate))
+    assert code == 1
+    assert "version v9 of" in err
+    assert "payments.yaml:" in err
+
+
+def test_more_than_ten_aliases_after_the_plan_is_refused_before_any_write(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(9):
+        sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", f"hand{n}", version="v1")
+    code, _, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 1
+    assert "would have 11 aliases after this plan; FunctionGraph keeps at most 10" in err
+    assert "live" not in fg_aliases(sandbox)
+
+
+def test_another_project_is_refused(
+    sandbox: Sandbox,
+    estate: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "f" * 32)
+    code, _, err = run(sandbox, capsys, "plan", str(estate))
+    assert code == 1
+    assert f"payments belongs to project {PROJECT}" in err
+
+
+# -- the provider, over HTTP ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def provider(sandbox: Sandbox) -> FunctionGraphProvider:
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=4)
+    environ = {
+        "HUAWEICLOUD_SDK_AK": "ak",
+        "HUAWEICLOUD_SDK_SK": "sk",
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1": sandbox.url,
+    }
+    return FunctionGraphProvider(environ=environ)
+
+
+def test_the_provider_reads_writes_and_refuses_a_moved_alias(
+    sandbox: Sandbox, provider: FunctionGraphProvider
+) -> None:
+    rules = (RouteRule("x-canary", "in", "internal,qa"),)
+    made = provider.create_alias(T, DesiredAlias("beta", "v3", None, Route("v4", 0.0, rules)))
+    assert made.routing == Route("v4", 0.0, rules, "and")
+    assert provider.read_function(T).aliases == (made,)
+    moved = sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "beta", version="v2")
+    assert moved["last_modified"]
+    with pytest.raises(PreconditionFailedError):
+        provider.update_alias(T, DesiredAlias("beta", "v1"), made.revision_id)
+    current = provider.get_alias(T, "beta")
+    assert current is not None
+    assert current.version == "v2"
+    updated = provider.update_alias(
+        T, DesiredAlias("beta", "v1", "x", Route("v2", 0.25)), current.revision_id
+    )
+    assert (updated.version, updated.description, updated.routing) == ("v1", "x", Route("v2", 0.25))
+    provider.delete_alias(T, "beta")
+    provider.delete_alias(T, "beta")  # already gone: no error
+    assert provider.get_alias(T, "beta") is None
+    with pytest.raises(NotFoundError):
+        provider.update_alias(T, DesiredAlias("beta", "v1"), updated.revision_id)
+
+
+def test_the_provider_says_a_function_is_missing_and_which_versions_exist(
+    provider: FunctionGraphProvider,
+) -> None:
+    assert not provider.read_function(
+        FunctionTarget(PROJECT, REGION, "nope", "", "functiongraph", "default")
+    ).exists
+    assert provider.version_info(T, "v4") is not None
+    assert provider.version_info(T, "v5") is None
+
+
+def test_an_answer_the_api_does_not_define_is_an_error(
+    sandbox: Sandbox, provider: FunctionGraphProvider
+) -> None:
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", version="v1", additional_version_weights={"v2": 150}
+    )
+    with pytest.raises(MalformedAnswerError, match="refuses"):
+        provider.read_function(T)
