@@ -57,7 +57,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: readable at 80 columns, and faster to start
 )
-sandbox_app = typer.Typer(help="The local Lambda control plane used by tests and demos.")
+sandbox_app = typer.Typer(
+    help="The local Lambda and FunctionGraph control plane used by tests and demos."
+)
 app.add_typer(sandbox_app, name="sandbox")
 rollout_app = typer.Typer(help="Rollouts in progress: status, promote, abort, retry.")
 app.add_typer(rollout_app, name="rollout")
@@ -611,6 +613,14 @@ def import_(
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
     rate: RateOpt = None,
+    cloud: Annotated[
+        str,
+        typer.Option(
+            "--provider",
+            help="The functions' cloud: lambda, or functiongraph (HUAWEICLOUD_SDK_* credentials; "
+            "--region is required).",
+        ),
+    ] = "lambda",
 ) -> int:
     """Write one manifest per function from its live aliases: adopt an existing estate."""
     from reconciler.contract import parse_function_name
@@ -621,25 +631,34 @@ def import_(
 
     if bool(function) == all_functions:
         raise InputError("name the functions to import with --function, or pass --all")
-    provider = AwsLambdaProvider(
-        region=region, profile=profile, endpoint_url=endpoint_url, rate=rate or CONTROL_PLANE_RATE
-    )
-    account = provider.caller_account()
-    default_region = region or provider.default_region
-    if default_region is None:
-        raise InputError("no Region: pass --region or set AWS_REGION")
-    refs = []
-    for name in function or []:
-        try:
-            refs.append(parse_function_name(name))
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-    if all_functions:
-        refs = [parse_function_name(n) for n in provider.list_functions(default_region)]
-    targets = [
-        FunctionTarget(ref.account or account, ref.region or default_region, ref.name)
-        for ref in refs
-    ]
+    provider: Any
+    if cloud == "functiongraph":
+        provider, targets = _functiongraph_imports(function or [], all_functions, region, rate)
+    elif cloud != "lambda":
+        raise InputError(f"--provider is lambda or functiongraph, not {json.dumps(cloud)}")
+    else:
+        provider = AwsLambdaProvider(
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            rate=rate or CONTROL_PLANE_RATE,
+        )
+        account = provider.caller_account()
+        default_region = region or provider.default_region
+        if default_region is None:
+            raise InputError("no Region: pass --region or set AWS_REGION")
+        refs = []
+        for name in function or []:
+            try:
+                refs.append(parse_function_name(name))
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        if all_functions:
+            refs = [parse_function_name(n) for n in provider.list_functions(default_region)]
+        targets = [
+            FunctionTarget(ref.account or account, ref.region or default_region, ref.name)
+            for ref in refs
+        ]
     files = {t: out_dir / f"{t.name}.yaml" for t in targets}
     # A symlink, even a dangling one, is a file there: writing would follow it somewhere else.
     existing = sorted(str(p) for p in files.values() if p.is_symlink() or p.exists())
@@ -720,8 +739,15 @@ def permissions(
     from reconciler.contract import partition_of
     from reconciler.functiongraph import FunctionGraphSpec
     from reconciler.manifests import load_manifests
-    from reconciler.permissions import FunctionScope, policy, trust_policy
+    from reconciler.permissions import (
+        FunctionGraphScope,
+        FunctionScope,
+        functiongraph_policy,
+        policy,
+        trust_policy,
+    )
     from reconciler.providers.aws_lambda import AwsLambdaProvider
+    from reconciler.providers.functiongraph import FunctionGraphProvider
 
     if for_plan == for_apply:
         raise InputError("choose one: --plan (read only) or --apply")
@@ -738,19 +764,29 @@ def permissions(
     from reconciler.rollout.permissions import rollout_scopes, statements
 
     scopes = []
+    functiongraph: list[FunctionGraphScope] = []
     manifests = load_manifests(paths).manifests if paths else ()
+    on_lambda = [m for m in manifests if not isinstance(m.spec, FunctionGraphSpec)]
     for manifest in manifests:
         if isinstance(manifest.spec, FunctionGraphSpec):
-            raise InputError(
-                f"{manifest.source}: permissions for FunctionGraph functions are not printed "
-                "yet; pass only Lambda manifests"
+            fg_ref = manifest.spec.where
+            functiongraph.append(
+                FunctionGraphScope(
+                    fg_ref.name, fg_ref.package or "default", fg_ref.region, manifest.spec.prune
+                )
             )
+            continue
         ref = manifest.spec.where
         where, owner = ref.region or region, ref.account or default_account
         partition = ref.partition or (partition_of(where) if where else "aws")
         scopes.append(FunctionScope(ref.name, where, owner, partition, prune=manifest.spec.prune))
-    extra = statements(rollout_scopes(manifests, scopes), apply=for_apply)
+    extra = statements(rollout_scopes(on_lambda, scopes), apply=for_apply)
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
+    if functiongraph:  # a Huawei Cloud IAM policy too; alone when no manifest is Lambda's
+        huawei = functiongraph_policy(
+            FunctionGraphProvider, apply=for_apply, functions=functiongraph
+        )
+        document = {"aws_lambda": document, "functiongraph": huawei} if scopes else huawei
     print(json.dumps(document, indent=2))
     return EXIT_OK
 
@@ -848,7 +884,8 @@ def sandbox_serve(
     region: Annotated[str, typer.Option(help="Default Region of seeded functions.")] = "us-east-1",
     account: Annotated[str, typer.Option(help="The account the sandbox is.")] = "123456789012",
 ) -> int:
-    """Serve a local AWS Lambda control plane until interrupted. Prints its URL first."""
+    """Serve a local AWS Lambda and FunctionGraph control plane until interrupted. Prints its
+    URL first, then (on stderr) the exports that point both clouds' tools at it."""
     server = _new_sandbox(port=port, region=region, account=account)
     if seed is not None:
         server.seed_file(seed)
@@ -860,7 +897,8 @@ def sandbox_serve(
         f"(admin: {server.url}/_sandbox/stats). Ctrl-C stops it.\n"
         f"  export AWS_ENDPOINT_URL={server.url} AWS_ACCESS_KEY_ID=sandbox "
         # AWS_DEFAULT_REGION too: the aws CLI v1 (pip install awscli) reads only that one.
-        f"AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION={region} AWS_DEFAULT_REGION={region}"
+        f"AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION={region} AWS_DEFAULT_REGION={region} "
+        + _functiongraph_exports(server)
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -872,6 +910,57 @@ def sandbox_serve(
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _functiongraph_imports(
+    names: Sequence[str], all_functions: bool, region: str | None, rate: float | None
+) -> tuple[Any, list[FunctionTarget]]:
+    """The FunctionGraph provider and the functions ``import --provider functiongraph`` reads:
+    by name or URN, in the credentials' project."""
+    from reconciler import functiongraph as fg
+    from reconciler.live import FunctionTarget
+    from reconciler.providers.functiongraph import FunctionGraphProvider
+
+    if all_functions:
+        raise InputError(
+            "--all lists Lambda functions only; name FunctionGraph ones with --function"
+        )
+    provider = FunctionGraphProvider(rate=rate or CONTROL_PLANE_RATE)
+    project = provider.project
+    if project is None:
+        raise InputError("no project: set HUAWEICLOUD_SDK_PROJECT_ID")
+    targets = []
+    for name in names:
+        try:
+            ref = fg.parse_function(name)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        where = ref.region or region
+        if where is None:
+            raise InputError(f"no Region for {name}: pass --region, or name it by URN")
+        if ref.project not in (None, project):
+            raise InputError(
+                f"{name} is in project {ref.project}, but the credentials are for {project}"
+            )
+        package = ref.package or fg.DEFAULT_PACKAGE
+        targets.append(FunctionTarget(project, where, ref.name, "", fg.PROVIDER, package))
+    return provider, targets
+
+
+def _functiongraph_exports(server: Any) -> str:
+    """The variables that point the Huawei Cloud SDK (and so the tool) at the sandbox: its
+    credentials and project, and the endpoint of every Region its functions are in."""
+    from reconciler.sandbox.functiongraph import PROJECT
+
+    places = sorted(server.app.functiongraph.places()) or [(PROJECT, "ap-southeast-1")]
+    endpoints = " ".join(
+        f"HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{r.replace('-', '_').upper()}={server.url}"
+        for r in sorted({r for _, r in places})
+    )
+    return (
+        "HUAWEICLOUD_SDK_AK=sandbox HUAWEICLOUD_SDK_SK=sandbox "
+        f"HUAWEICLOUD_SDK_PROJECT_ID={places[0][0]} {endpoints}"
+    )
 
 
 def _new_sandbox(**kwargs: Any) -> Any:

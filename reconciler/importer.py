@@ -42,11 +42,22 @@ def manifest_text(
     lines = [
         f"# yaml-language-server: $schema={schema}",
         f"# Imported from {target.address}.",
-        f"function: {_text(target.name)}",
-        f"region: {_text(target.region)}",
-        f"account: {_text(target.account)}",
-        "aliases:",
     ]
+    if target.provider == "functiongraph":
+        lines += [
+            "provider: functiongraph",
+            f"function: {_text(target.name)}",
+            f"package: {_text(target.package)}",
+            f"project: {_text(target.account)}",
+            f"region: {_text(target.region)}",
+        ]
+    else:
+        lines += [
+            f"function: {_text(target.name)}",
+            f"region: {_text(target.region)}",
+            f"account: {_text(target.account)}",
+        ]
+    lines.append("aliases:")
     for alias in sorted(aliases, key=lambda a: a.name):
         lines.append(f"  - name: {_text(alias.name)}")
         lines.append(f"    version: {_version(alias.version)}")
@@ -56,7 +67,21 @@ def manifest_text(
             except UnwritableError as exc:
                 where = target.alias_address(alias.name)
                 raise UnwritableError(f"the description of {where} holds {exc}") from None
-        if alias.routing is not None:
+        if alias.routing is not None and alias.routing.rules:
+            rules = ", ".join(
+                f"{{header: {_text(r.header)}, "
+                + (
+                    f"in: [{', '.join(_text(v) for v in r.value.split(','))}]}}"
+                    if r.op == "in"
+                    else f"equals: {_text(r.value)}}}"
+                )
+                for r in alias.routing.rules
+            )
+            lines.append(
+                f"    routing: {{version: {_version(alias.routing.version)}, rules: [{rules}], "
+                f"combine: {_text(alias.routing.combine)}}}"
+            )
+        elif alias.routing is not None:
             weight = float_text(float(alias.routing.weight))
             lines.append(
                 f"    routing: {{version: {_version(alias.routing.version)}, weight: {weight}}}"

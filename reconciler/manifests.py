@@ -646,6 +646,11 @@ def _keys_at(loc: Loc, *, functiongraph: bool = False) -> list[str]:
 
 def _other_cloud_key(key: str, loc: Loc, *, functiongraph: bool) -> str | None:
     """Why a key of the other cloud's manifests is not one of this manifest's, or None."""
+    if functiongraph and key == "rollout" and len(loc) == 3 and loc[0] == "aliases":
+        return (
+            "rollout is not supported on FunctionGraph yet (it has no alarms to gate steps on): "
+            "move the routing weight in the manifest, one reviewed step at a time"
+        )
     if len(loc) != 1:
         return None
     if functiongraph and key in fg.LAMBDA_ONLY_KEYS:

@@ -88,6 +88,46 @@ def policy(
     return {"Version": "2012-10-17", "Statement": [*statements, *extra]}
 
 
+@dataclass(frozen=True)
+class FunctionGraphScope:
+    """A FunctionGraph function as far as the manifests say where it is; None is any."""
+
+    name: str
+    package: str = "default"
+    region: str | None = None
+    prune: bool = False
+
+    def resources(self) -> list[str]:
+        # Huawei Cloud IAM: SERVICE:REGION:ACCOUNT:TYPE:PATH, a function's path PACKAGE/NAME.
+        return [f"FUNCTIONGRAPH:{self.region or '*'}:*:function:{self.package}/{self.name}"]
+
+
+def functiongraph_policy(
+    provider: type, *, apply: bool, functions: Sequence[FunctionGraphScope]
+) -> dict[str, Any]:
+    """A Huawei Cloud IAM custom policy (version 1.1) for ``plan`` or ``apply`` of FunctionGraph
+    functions: the actions the provider's operations declare, scoped to the functions."""
+    scopes = list(functions) or [FunctionGraphScope("*", "*")]
+    operations = APPLY_OPERATIONS if apply else PLAN_OPERATIONS
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": actions_of(provider, operations),
+            "Resource": sorted({r for scope in scopes for r in scope.resources()}),
+        }
+    ]
+    pruned = sorted({r for scope in scopes if scope.prune for r in scope.resources()})
+    if apply and pruned:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": actions_of(provider, PRUNE_OPERATIONS),
+                "Resource": pruned,
+            }
+        )
+    return {"Version": "1.1", "Statement": statements}
+
+
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 # The repository's OIDC subject is customised to these claims (README, GitOps setup), so a subject
 # names the job's workflow file and ref: the role trusts code from the default branch, not a PR's.

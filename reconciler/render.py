@@ -20,6 +20,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from reconciler import functiongraph as fg
 from reconciler.applier import ApplyReport, Outcome, Result
 from reconciler.contract import LATEST
 from reconciler.live import FunctionTarget, Route
@@ -80,7 +81,9 @@ def show_value(value: Any) -> str:
     if value is None:
         return _NONE
     if route := _route(value):
-        return f"{percent(route[0])} to v{show_value(route[1])}"
+        return f"{percent(route[0])} to {_v(route[1], show_value(route[1]))}"
+    if isinstance(value, dict) and isinstance(value.get("rules"), list):  # FunctionGraph's
+        return f"requests with {_rules(value)} to {_v(str(value.get('version')))}"
     if isinstance(value, float):
         return repr(value)  # the shortest exact form: 0.05000004 never shows as 0.05
     text = value if isinstance(value, str) else str(value)
@@ -92,9 +95,20 @@ def show_value(value: Any) -> str:
 
 
 def _v(version: str, shown: str | None = None) -> str:
-    """A version as people say it (``shown``, when made inert otherwise): v12, but $LATEST."""
+    """A version as people say it (``shown``, when made inert otherwise): v12, but $LATEST,
+    and FunctionGraph's names (v3, latest) as they are."""
     text = version if shown is None else shown
-    return text if version == LATEST else f"v{text}"
+    named = version == LATEST or fg.VERSION_RE.fullmatch(version) is not None
+    return text if named and not version.isdigit() else f"v{text}"
+
+
+def _rules(value: dict[str, Any]) -> str:
+    """FunctionGraph's routing rules as a person reads them: ``x-canary in internal,qa``."""
+    rules = [r for r in value["rules"] if isinstance(r, dict)]
+    joiner = f" {inert_text(str(value.get('combine', 'and')))} "
+    return joiner.join(
+        inert_text(f"{r.get('header')} {r.get('op')} {r.get('value')}") for r in rules
+    )
 
 
 def count(number: int, noun: str) -> str:
@@ -300,11 +314,14 @@ def traffic(version: str, routing: Route | None) -> str:
     """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
     if routing is None:
         return _code(f"{_v(version)} {'█' * BAR_WIDTH} 100%")
+    if routing.rules:
+        rules = f" {routing.combine} ".join(str(rule) for rule in routing.rules)
+        return f"{_code(_v(version))} · {_code(f'{_v(routing.version)} for {rules}')}"
     filled = round((1.0 - routing.weight) * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     return (
         f"{_code(f'{_v(version)} {bar} {percent(routing.weight, rest=True)}')} · "
-        f"{_code(f'v{routing.version} {percent(routing.weight)}')}"
+        f"{_code(f'{_v(routing.version)} {percent(routing.weight)}')}"
     )
 
 

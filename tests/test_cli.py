@@ -378,18 +378,25 @@ def test_a_seed_file_naming_a_manifests_function_publishes_on_top_of_it(
 
 
 def test_the_example_estate_applies_against_a_served_sandbox_as_the_readme_shows(
-    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """README, The sandbox: serve --seed examples/live.yaml, then drift and apply manifests/."""
     sandbox.seed_file(ROOT / "examples/live.yaml")
+    for name, value in {  # what `sandbox serve` prints for FunctionGraph
+        "HUAWEICLOUD_SDK_AK": "sandbox",
+        "HUAWEICLOUD_SDK_SK": "sandbox",
+        "HUAWEICLOUD_SDK_PROJECT_ID": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1": sandbox.url,
+    }.items():
+        monkeypatch.setenv(name, value)
     manifests = str(ROOT / "manifests")
     assert run(sandbox, capsys, "drift", manifests)[0] == 2
     code, out, _ = run(sandbox, capsys, "apply", manifests, "--auto-approve")
     assert code == 0, out
-    assert out.endswith("Apply: 3 created, 2 updated, 1 deleted, 2 unchanged, 0 stale, 0 failed.\n")
+    assert out.endswith("Apply: 4 created, 3 updated, 1 deleted, 2 unchanged, 0 stale, 0 failed.\n")
     assert run(sandbox, capsys, "drift", manifests)[:2] == (
         0,
-        "No drift: 7 managed aliases match the manifests. (1 unmanaged alias left alone.)\n",
+        "No drift: 9 managed aliases match the manifests. (1 unmanaged alias left alone.)\n",
     )
 
 
@@ -734,7 +741,15 @@ def test_show_renders_a_saved_plan_without_calling_aws(
 
 def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["permissions", "--plan", str(ROOT / "manifests")]) == 0
-    read_only = json.loads(capsys.readouterr().out)
+    both = json.loads(capsys.readouterr().out)  # the example estate is on both clouds
+    assert both["functiongraph"]["Statement"][0]["Action"] == [
+        "functiongraph:function:listAlias",
+        "functiongraph:function:listVersion",
+    ]
+    assert both["functiongraph"]["Statement"][0]["Resource"] == [
+        "FUNCTIONGRAPH:ap-southeast-1:*:function:default/checkout"
+    ]
+    read_only = both["aws_lambda"]
     (statement,) = read_only["Statement"]
     assert statement["Action"] == [
         "lambda:GetFunction",
@@ -744,7 +759,7 @@ def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> 
     assert "arn:aws:lambda:eu-west-1:*:function:payments-api" in statement["Resource"]
     assert "arn:aws:lambda:eu-west-1:*:function:payments-api:*" in statement["Resource"]
     assert main(["permissions", "--apply", str(ROOT / "manifests")]) == 0
-    write, prune = json.loads(capsys.readouterr().out)["Statement"]
+    write, prune = json.loads(capsys.readouterr().out)["aws_lambda"]["Statement"]
     assert {"lambda:CreateAlias", "lambda:UpdateAlias", "lambda:GetAlias"} <= set(write["Action"])
     assert "lambda:DeleteAlias" not in write["Action"]
     assert prune["Action"] == ["lambda:DeleteAlias", "lambda:GetAlias"]
@@ -765,7 +780,7 @@ def test_permissions_name_the_default_account_and_region_when_given(
 ) -> None:
     args = ["permissions", "--plan", str(ROOT / "manifests"), "--default-account", "123456789012"]
     assert main(args) == 0
-    (statement,) = json.loads(capsys.readouterr().out)["Statement"]
+    (statement,) = json.loads(capsys.readouterr().out)["aws_lambda"]["Statement"]
     assert "arn:aws:lambda:eu-west-1:123456789012:function:payments-api" in statement["Resource"]
     assert not any(":*:function:" in arn for arn in statement["Resource"])
     assert main([*args[:3], "--default-account", "12"]) == 1

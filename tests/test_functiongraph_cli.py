@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main
-from reconciler.errors import MalformedAnswerError, NotFoundError, PreconditionFailedError
+from reconciler.errors import (
+    MalformedAnswerError,
+    NotFoundError,
+    PreconditionFailedError,
+    SeedError,
+)
 from reconciler.live import DesiredAlias, FunctionTarget, Route, RouteRule
 from reconciler.providers.functiongraph import FunctionGraphProvider
 from reconciler.sandbox import Sandbox
@@ -223,3 +228,103 @@ def test_an_answer_the_api_does_not_define_is_an_error(
     )
     with pytest.raises(MalformedAnswerError, match="refuses"):
         provider.read_function(T)
+
+
+def test_a_seed_file_takes_functiongraph_functions_beside_lambda_ones(sandbox: Sandbox) -> None:
+    sandbox.seed(
+        {
+            "functions": [
+                {"name": "orders", "versions": 1},
+                {
+                    "name": "fg-orders",
+                    "provider": "functiongraph",
+                    "project": PROJECT,
+                    "region": REGION,
+                    "versions": 3,
+                    "aliases": [
+                        {
+                            "name": "live",
+                            "version": "v2",
+                            "routing": {"version": "v3", "weight": 0.2},
+                        }
+                    ],
+                },
+            ]
+        }
+    )
+    target = FunctionTarget(PROJECT, REGION, "fg-orders", "", "functiongraph", "default")
+    environ = {
+        "HUAWEICLOUD_SDK_AK": "ak",
+        "HUAWEICLOUD_SDK_SK": "sk",
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    }
+    provider = FunctionGraphProvider(endpoint_url=sandbox.url, environ=environ)
+    assert provider.versions(target) == {"latest", "v1", "v2", "v3"}
+    (live,) = provider.read_function(target).aliases
+    assert (live.version, live.routing) == ("v2", Route("v3", 0.2))
+    assert make_client(sandbox).get_function(FunctionName="orders")["Configuration"]
+
+
+def test_a_seed_the_service_would_refuse_is_an_error(sandbox: Sandbox) -> None:
+    bad = {
+        "name": "f",
+        "provider": "functiongraph",
+        "versions": 1,
+        "aliases": [{"name": "live", "version": "v9"}],
+    }
+    with pytest.raises(SeedError, match="Not found the function version"):
+        sandbox.seed({"functions": [bad]})
+    with pytest.raises(SeedError, match="unknown keys: role"):
+        sandbox.seed({"functions": [{**bad, "role": "x"}]})
+
+
+def test_permissions_of_functiongraph_manifests_are_a_huawei_cloud_policy(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (estate / "orders.yaml").unlink()
+    (estate / "payments.yaml").write_text(
+        FG_MANIFEST.replace(f"region: {REGION}\n", f"region: {REGION}\nprune: true\n"),
+        encoding="utf-8",
+    )
+    assert main(["permissions", "--apply", str(estate)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["Version"] == "1.1"
+    write, prune = document["Statement"]
+    assert "functiongraph:function:updateAlias" in write["Action"]
+    assert prune["Action"] == [
+        "functiongraph:function:deleteAlias",
+        "functiongraph:function:getAlias",
+    ]
+    assert prune["Resource"] == [f"FUNCTIONGRAPH:{REGION}:*:function:default/payments"]
+
+
+def test_groups_put_a_functiongraph_function_in_its_project_and_region(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["groups", str(estate), "--default-account", "123456789012"]) == 0
+    include = json.loads(capsys.readouterr().out)["include"]
+    assert {"account": PROJECT, "region": REGION, "target": f"{PROJECT}/{REGION}/*"} in include
+    assert len(include) == 2
+
+
+def test_import_writes_a_functiongraph_manifest_that_plans_empty(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(sandbox, capsys, "apply", str(estate), "--auto-approve")[0] == 0
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "hand", version="v2", description='a "quoted" # note'
+    )
+    out = tmp_path / "imported"
+    args = ["import", "--provider", "functiongraph", "--function", "payments", "--region", REGION]
+    code, _, err = run(sandbox, capsys, *args, "--out-dir", str(out))
+    assert code == 0, err
+    text = (out / "payments.yaml").read_text(encoding="utf-8")
+    assert "provider: functiongraph\n" in text
+    assert 'rules: [{header: "x-canary", in: ["internal", "qa"]}]' in text
+    code, plan_out, err = run(sandbox, capsys, "plan", str(out), "--detailed-exitcode")
+    assert code == 0, plan_out + err
+    assert plan_out.startswith("No changes. ")
+    every = ["import", "--provider", "functiongraph", "--all", "--out-dir", str(out)]
+    code, _, err = run(sandbox, capsys, *every)
+    assert code == 1
+    assert "--all lists Lambda functions only" in err

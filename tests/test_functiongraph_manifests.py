@@ -85,6 +85,13 @@ def test_the_example_loads_with_whole_percents_and_rules(tmp_path: Path) -> None
             "/m0.yaml:2:1: 'package' is a FunctionGraph key",
         ),
         (
+            ISSUE_EXAMPLE.replace(
+                "    version: v3\n    routing: {version: v4, w",
+                "    version: v3\n    rollout: {canary: 5}\n    routing: {version: v4, w",
+            ),
+            "/m0.yaml:9:5: rollout is not supported on FunctionGraph yet",
+        ),
+        (
             ISSUE_EXAMPLE.replace("weight: 0.1", "weight: 0.125"),
             "/m0.yaml:9:5: routing weight 0.125 must be a whole percent",
         ),

@@ -44,6 +44,7 @@ from reconciler.live import (
     RouteRule,
     VersionInfo,
 )
+from reconciler.permissions import needs
 
 AK, SK, PROJECT_ID = "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"
 ENDPOINT_ENV = "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{}"
@@ -163,6 +164,7 @@ class FunctionGraphProvider:
 
     # -- reads ------------------------------------------------------------------------------------
 
+    @needs("functiongraph:function:listAlias")
     def read_function(self, target: FunctionTarget) -> LiveFunction:
         from huaweicloudsdkfunctiongraph.v2 import ListVersionAliasesRequest  # noqa: PLC0415
 
@@ -182,6 +184,7 @@ class FunctionGraphProvider:
             aliases = tuple(sorted((live_alias(e) for e in entries), key=lambda a: a.name))
         return LiveFunction(target, aliases)
 
+    @needs("functiongraph:function:getAlias")
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
         from huaweicloudsdkfunctiongraph.v2 import ShowVersionAliasRequest  # noqa: PLC0415
 
@@ -235,6 +238,7 @@ class FunctionGraphProvider:
             self._versions[target] = result
         return result
 
+    @needs("functiongraph:function:listVersion")
     def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
         """The version if it exists. FunctionGraph asks nothing of a weighted alias's two
         versions (no role or dead-letter rule), so nothing else of it is read."""
@@ -242,11 +246,13 @@ class FunctionGraphProvider:
             return None
         return VersionInfo(version=version, role="", dead_letter_target=None)
 
+    @needs()
     def provisioned_concurrency(self, target: FunctionTarget, alias: str) -> int | None:
         return None  # FunctionGraph does not refuse routing on an alias with reserved instances
 
     # -- writes -----------------------------------------------------------------------------------
 
+    @needs("functiongraph:function:createAlias")
     def create_alias(self, target: FunctionTarget, desired: DesiredAlias) -> LiveAlias:
         from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
             CreateVersionAliasRequest,
@@ -265,6 +271,7 @@ class FunctionGraphProvider:
         )
         return self._written(answer, desired.name, doing)
 
+    @needs("functiongraph:function:getAlias", "functiongraph:function:updateAlias")
     def update_alias(
         self, target: FunctionTarget, desired: DesiredAlias, revision_id: str
     ) -> LiveAlias:
@@ -298,6 +305,7 @@ class FunctionGraphProvider:
             self._call(target, "update_version_alias", request, doing), desired.name, doing
         )
 
+    @needs("functiongraph:function:getAlias", "functiongraph:function:deleteAlias")
     def delete_alias(self, target: FunctionTarget, name: str) -> None:
         from huaweicloudsdkfunctiongraph.v2 import DeleteVersionAliasRequest  # noqa: PLC0415
 

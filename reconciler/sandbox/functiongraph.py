@@ -150,6 +150,21 @@ class FunctionGraphService:
             )
             function.versions.extend(v for v in names if v not in function.versions)
 
+    def seed(self, seed: FunctionGraphSeed) -> None:
+        """Create a seed's function, versions and aliases, checked as the API checks them."""
+        self.add_function(
+            seed.project, seed.region, seed.name, package=seed.package, versions=list(seed.versions)
+        )
+        urn = fg.function_urn(seed.region, seed.project, seed.package, seed.name)
+        for alias in seed.aliases:
+            request = FgRequest("CreateVersionAlias", seed.project, seed.region, urn, None)
+            self.handle(request, json.dumps(alias).encode(), {})
+
+    def places(self) -> set[tuple[str, str]]:
+        """The projects and Regions that have functions."""
+        with self._lock:
+            return {(f.project, f.region) for f in self._functions.values()}
+
     def put_alias(
         self,
         project: str,
@@ -302,6 +317,60 @@ class FunctionGraphService:
             raise _bad(f"version {version} exists already")
         function.versions.append(version)
         return 200, _version_entry(function, version)
+
+
+@dataclass(frozen=True)
+class FunctionGraphSeed:
+    """A FunctionGraph function of a seed file: ``{name, provider: functiongraph, project,
+    region, package, versions, aliases}``; versions are v1..vN for a number, or the names."""
+
+    name: str
+    project: str
+    region: str
+    package: str = fg.DEFAULT_PACKAGE
+    versions: tuple[str, ...] = ()
+    aliases: tuple[dict[str, Any], ...] = ()
+
+
+_SEED_KEYS = {"name", "provider", "project", "region", "package", "versions", "aliases"}
+
+
+def parse_seed_function(data: Mapping[str, Any], region: str, where: str) -> FunctionGraphSeed:
+    """A seed's FunctionGraph function; ``ValueError`` says what is wrong (``where`` first)."""
+    unknown = set(data) - _SEED_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown keys: {', '.join(sorted(unknown))}")
+    name, project = data.get("name"), data.get("project", PROJECT)
+    if not isinstance(name, str) or not isinstance(project, str):
+        raise ValueError(f"{where}: 'name' and 'project' are text")
+    raw = data.get("versions", 1)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        versions = tuple(f"v{n}" for n in range(1, min(raw, VERSIONS_SEEDED_MAX) + 1))
+    elif isinstance(raw, list) and all(isinstance(v, str) for v in raw):
+        versions = tuple(raw)
+    else:
+        raise ValueError(f"{where}.versions: a number of versions, or a list of version names")
+    aliases = []
+    for j, alias in enumerate(data.get("aliases") or []):
+        if not isinstance(alias, Mapping) or "name" not in alias or "version" not in alias:
+            raise ValueError(f"{where}.aliases[{j}]: each alias has a 'name' and a 'version'")
+        fields: dict[str, Any] = {
+            "version": str(alias["version"]),
+            "description": str(alias.get("description", "")),
+        }
+        routing = alias.get("routing")
+        if isinstance(routing, Mapping) and "weight" in routing:
+            whole = fg.percent(float(routing["weight"]))
+            fields["additional_version_weights"] = {str(routing["version"]): whole}
+        aliases.append({"name": str(alias["name"]), **fields})
+    return FunctionGraphSeed(
+        name,
+        project,
+        str(data.get("region") or region),
+        str(data.get("package") or fg.DEFAULT_PACKAGE),
+        versions,
+        tuple(aliases),
+    )
 
 
 def versions_to_seed(names: set[str]) -> list[str]:

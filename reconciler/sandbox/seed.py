@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import SeedError
+from reconciler.sandbox.functiongraph import FunctionGraphSeed, parse_seed_function
 
 DEFAULT_ROLE = "lambda-exec"
 # libyaml's loader when PyYAML has it, as for manifests: ten times the pure-Python one's speed.
@@ -86,7 +87,7 @@ class FunctionSeed:
     hook: HookSeed | None = None
 
 
-def parse_seed(data: Any, default_region: str) -> list[FunctionSeed]:
+def parse_seed(data: Any, default_region: str) -> list[FunctionSeed | FunctionGraphSeed]:
     """Read a seed document; ``SeedError`` names what is wrong and where."""
     if data is None:
         return []
@@ -102,7 +103,7 @@ def parse_seed(data: Any, default_region: str) -> list[FunctionSeed]:
     return [_function(f, region, i) for i, f in enumerate(functions)]
 
 
-def load_seed_file(path: Path, default_region: str) -> list[FunctionSeed]:
+def load_seed_file(path: Path, default_region: str) -> list[FunctionSeed | FunctionGraphSeed]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -117,8 +118,13 @@ def load_seed_file(path: Path, default_region: str) -> list[FunctionSeed]:
         raise SeedError(f"{path}: {exc}") from None
 
 
-def _function(data: Any, region: str, index: int) -> FunctionSeed:
+def _function(data: Any, region: str, index: int) -> FunctionSeed | FunctionGraphSeed:
     where = f"functions[{index}]"
+    if isinstance(data, Mapping) and data.get("provider") == "functiongraph":
+        try:
+            return parse_seed_function(data, region, where)
+        except ValueError as exc:
+            raise SeedError(str(exc)) from None
     if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
         raise SeedError(f"{where}: each function is a mapping with a 'name'")
     unknown = set(data) - {"name", "region", "versions", "role", "aliases", "alarms", "hook"}

@@ -24,7 +24,7 @@ import base64
 import io
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,6 +45,7 @@ from reconciler.sandbox.app import (
     json_reply,
 )
 from reconciler.sandbox.backends import MotoServer, MotoState, Refused
+from reconciler.sandbox.functiongraph import FgError, FunctionGraphSeed
 from reconciler.sandbox.realism import (
     AWS_QUOTAS,
     FaultKind,
@@ -148,11 +149,17 @@ class Sandbox:
     def seed_file(self, path: Path) -> None:
         self.seed_functions(load_seed_file(path, self.region))
 
-    def seed_functions(self, functions: list[FunctionSeed]) -> None:
+    def seed_functions(self, functions: Sequence[FunctionSeed | FunctionGraphSeed]) -> None:
         """Create the functions, publish their versions and create their aliases; not counted."""
         with self._seed_lock:
             for function in functions:
-                self._seed_function(function)
+                if isinstance(function, FunctionGraphSeed):
+                    try:
+                        self.app.functiongraph.seed(function)
+                    except FgError as exc:
+                        raise SeedError(f"FunctionGraph {function.name}: {exc.message}") from None
+                else:
+                    self._seed_function(function)
 
     # -- switches --------------------------------------------------------------------------------
 
