@@ -3,7 +3,9 @@ against the sandbox over HTTP with the real SDKs; and the FunctionGraph provider
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +330,44 @@ def test_import_writes_a_functiongraph_manifest_that_plans_empty(
     code, _, err = run(sandbox, capsys, *every)
     assert code == 1
     assert "--all lists Lambda functions only" in err
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """A server that answers every FunctionGraph call with what no API defines."""
+
+    body = b"abc"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.mark.parametrize("body", [b"abc", b"[1, 2]", b'{"name": 5}', b"\xff\xfe", b"[[[[[]]]]]"])
+def test_nonsense_from_the_server_is_an_error_never_a_traceback(body: bytes) -> None:
+    handler = type("Handler", (_Hostile,), {"body": body})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ)
+        for read in (
+            lambda: provider.read_function(T),
+            lambda: provider.get_alias(T, "live"),
+            lambda: provider.versions(T),
+        ):
+            with pytest.raises(MalformedAnswerError):
+                read()
+    finally:
+        server.shutdown()
+        server.server_close()
