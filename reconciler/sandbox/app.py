@@ -35,7 +35,7 @@ from reconciler.sandbox.aliases import (
     ascii_count,
     qualifier_problem,
 )
-from reconciler.sandbox.backends import CREDENTIAL_SCOPE, MotoState, Refused
+from reconciler.sandbox.backends import CREDENTIAL_SCOPE, MotoServer, MotoState, Refused
 from reconciler.sandbox.functions import Revisions
 from reconciler.sandbox.realism import (
     FaultKind,
@@ -288,7 +288,7 @@ class SandboxApp:
         self._policies_lock = threading.Lock()
 
     def reset(self) -> None:
-        self.functions.call("POST", "/moto-api/reset", DEFAULT_REGION, service="moto-api")
+        MotoServer.reset()
         self.functions.reset()
         self.aliases.reset()
         self.functiongraph.reset()

@@ -1,15 +1,15 @@
-"""moto, as the sandbox reaches it: its HTTP API by service, and its state for seeding.
+"""moto, as the sandbox reaches it: its API by service, and its state for seeding.
 
-``MotoServer`` serves moto's HTTP API in process. moto's own dispatcher works out which service a
-request is for by trying the credential scope against its 170-odd service modules on every
-request (about 2 ms each, more than moto takes to answer). The sandbox already names the service
-of every request from its credential scope, so it keeps one moto application per service and
-leaves to moto's dispatcher only what it cannot name (moto's own ``/moto-api``).
+``MotoServer`` is moto's HTTP API in process, reached as moto's own mock mode reaches it: each
+request, as moto's ``Request``, goes to the handler moto's URL patterns name for its service. The
+sandbox names the service of every request from its credential scope, so it needs neither moto's
+dispatcher (which tries 170-odd service modules on every request, about 2 ms each) nor moto's
+Flask server, and the sandbox extra installs neither Flask nor its four dependencies.
 
 ``MotoState`` writes seeds straight into moto's backends: a function with 13 versions is one
-call here against about 40 requests through the HTTP API. Only seeding uses it; every request a
-client makes goes through the HTTP API, as it would against AWS. moto's backends are the state
-moto documents for tests to arrange; the sandbox pins moto's minor version (pyproject.toml).
+call here against about 40 requests through the HTTP API, and answers GetFunction, most of what a
+plan sends, as moto's API does. moto's backends are the state moto documents for tests to
+arrange; the sandbox pins moto's minor version (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -19,25 +19,28 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from http import HTTPStatus
+from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.backends import get_backend
+from moto.core.base_backend import BackendDict
 from moto.core.exceptions import ServiceException
+from moto.core.model_instances import reset_model_data
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.core.request import Request
 from moto.iam.models import iam_backends
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.exceptions import HTTPException
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 
-# Signing names the sandbox serves, and the moto backend behind each. Anything else goes to
-# moto's dispatcher, which finds it the slow way.
-BACKEND_OF_SERVICE = {
-    "lambda": "lambda",
-    "iam": "iam",
-    "sts": "sts",
-    "monitoring": "cloudwatch",
+# Signing names the sandbox serves: the moto backend behind each, and the host its URL patterns
+# expect (moto matches the whole URL, as it would see it in AWS).
+SERVICES = {
+    "lambda": ("lambda", "lambda.{region}.amazonaws.com"),
+    "iam": ("iam", "iam.amazonaws.com"),
+    "sts": ("sts", "sts.amazonaws.com"),
+    "monitoring": ("cloudwatch", "monitoring.{region}.amazonaws.com"),
 }
 
 LAMBDA_TRUST_POLICY = json.dumps(
@@ -53,35 +56,100 @@ LAMBDA_TRUST_POLICY = json.dumps(
     }
 )
 
+Handler = Callable[[Request, str, Any], Any]
+
 
 class MotoServer:
-    """moto's HTTP API, one application per service, built on first use."""
+    """moto's HTTP API for the services in ``SERVICES``, as a WSGI application."""
 
     def __init__(self) -> None:
-        self._dispatcher: WSGIApp = DomainDispatcherApplication(create_backend_app)
-        self._apps: dict[str, WSGIApp] = {}
+        self._routes: dict[str, list[tuple[re.Pattern[str], Handler]]] = {}
+        self._warm: set[str] = set()
         self._lock = threading.Lock()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        status, headers, body = self.answer(environ)
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        start_response(f"{status} {reason}".rstrip(), list(headers.items()))
+        return [body]
+
+    def answer(self, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        backend = BACKEND_OF_SERVICE.get(match["service"]) if match else None
-        if backend is None:
-            return self._dispatcher(environ, start_response)
-        app = self._apps.get(backend)
-        if app is None:
+        service = match["service"] if match else ""
+        if service not in SERVICES:
+            served = ", ".join(sorted(SERVICES))
+            message = f"the sandbox serves {served}, not {service or 'unsigned requests'}"
+            return 400, {"Content-Type": "application/json"}, _error("UnknownService", message)
+        backend, host = SERVICES[service]
+        url = "https://" + host.format(region=match["region"] if match else "us-east-1")
+        url += environ.get("PATH_INFO", "/")
+        if environ.get("QUERY_STRING"):
+            url += "?" + environ["QUERY_STRING"]
+        handler = self._handler(backend, url.partition("?")[0])
+        if handler is None:
+            return 404, {"Content-Type": "application/json"}, _error("UnknownOperation", url)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        request = Request.from_primitives(environ["REQUEST_METHOD"], url, _headers(environ), body)
+        if backend in self._warm:
+            return _call(handler, request)
+        with self._lock:
+            # moto builds a service's request router on its first request, unguarded: concurrent
+            # first requests would each build one (70 ms apiece for Lambda). The first runs alone.
+            answer = _call(handler, request)
+            self._warm.add(backend)
+            return answer
+
+    def _handler(self, backend: str, url: str) -> Handler | None:
+        routes = self._routes.get(backend)
+        if routes is None:
             with self._lock:
-                app = self._apps.get(backend)
-                if app is None:
-                    # moto builds a service's request router on its first request, unguarded:
-                    # concurrent first requests would each build one (70 ms apiece for Lambda).
-                    # The first request runs alone; the application is shared after it.
-                    app = cast(WSGIApp, create_backend_app(backend))  # type: ignore[arg-type]
-                    first = list(app(environ, start_response))
-                    self._apps[backend] = app
-                    return first
-        return app(environ, start_response)
+                routes = self._routes.get(backend)
+                if routes is None:
+                    routes = self._routes[backend] = _routes_of(backend)
+        return next((handler for pattern, handler in routes if pattern.match(url)), None)
+
+    @staticmethod
+    def reset() -> None:
+        """Forget everything every moto backend holds (as moto's POST /moto-api/reset)."""
+        BackendDict.reset()
+        reset_model_data()
+
+
+def _routes_of(backend: str) -> list[tuple[re.Pattern[str], Handler]]:
+    """moto's URL patterns for a backend, and their handlers (as its mock mode reads them)."""
+    backends: Any = get_backend(backend)  # type: ignore[call-overload]
+    accounts = backends[DEFAULT_ACCOUNT_ID]
+    instance = accounts["us-east-1"] if "us-east-1" in accounts else accounts["aws"]
+    return [(re.compile(url), handler) for url, handler in instance.urls.items()]
+
+
+def _call(handler: Handler, request: Request) -> tuple[int, dict[str, str], bytes]:
+    try:
+        status, headers, content = handler(request, request.raw_url, request.headers)
+    except HTTPException as exc:  # moto's API errors
+        status, content = exc.code or 500, exc.get_body()
+        headers = dict(exc.get_headers())
+    data = content.encode() if isinstance(content, str) else bytes(content or b"")
+    return int(status), {str(k): str(v) for k, v in dict(headers).items()}, data
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").title(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
+
+
+def _error(code: str, message: str) -> bytes:
+    return json.dumps({"__type": code, "message": message}).encode()
 
 
 class Refused(Exception):
