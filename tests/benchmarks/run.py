@@ -12,8 +12,9 @@
 - cpu: load + validate + plan of a large estate against an in-memory live snapshot, and the same
   done naively (pure-Python YAML loader, deepdiff on every alias). Each runs in its own process, so
   its peak memory is its own.
-- startup: `reconcile --help`, `reconcile validate manifests/`, and validate against the bare C YAML
-  parse of the same large estate.
+- startup: `reconcile --help`, `reconcile validate manifests/`, validate against the bare C YAML
+  parse of the same large estate, and `reconcile plan --sandbox` against validate, of manifests/
+  and of a 1,000-alias estate.
 
 Prints a table; with --json the last line is one JSON object. Figures, never assertions: timings on
 shared machines are noisy, so nothing here fails because something was slow.
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 ALIASES_PER_FUNCTION = 3
+SANDBOX_ESTATE_FUNCTIONS = 200  # startup's plan --sandbox at 1,000 aliases
 
 
 @dataclass(frozen=True)
@@ -452,6 +454,13 @@ def startup(estate: Path) -> dict[str, Any]:
     bare_large = _best_of([sys.executable, "-c", bare, str(estate)], runs=3)
     validate_small = _best_of([reconcile, "validate", str(ROOT / "manifests")])
     bare_small = _best_of([sys.executable, "-c", bare, str(ROOT / "manifests")])
+    # The first thing a newcomer runs, and the same at 1,000 aliases (200 functions of 5).
+    sandbox_small = _best_of([reconcile, "plan", str(ROOT / "manifests"), "--sandbox"])
+    with tempfile.TemporaryDirectory() as tmp:
+        thousand = Path(tmp)
+        write_estate(thousand, SANDBOX_ESTATE_FUNCTIONS)
+        validate_thousand = _best_of([reconcile, "validate", str(thousand)], runs=3)
+        sandbox_thousand = _best_of([reconcile, "plan", str(thousand), "--sandbox"], runs=3)
     # The floor for --help: a minimal two-command typer app, as typer renders it by default.
     minimal = (
         "import typer\napp = typer.Typer()\n"
@@ -461,6 +470,11 @@ def startup(estate: Path) -> dict[str, Any]:
         "help_s": _best_of([reconcile, "--help"]),
         "typer_floor_s": _best_of([sys.executable, "-c", minimal, "--help"]),
         "validate_s": validate_small,
+        "sandbox_plan_s": sandbox_small,
+        "sandbox_plan_over_validate": round(sandbox_small / validate_small, 2),
+        "validate_1k_aliases_s": validate_thousand,
+        "sandbox_plan_1k_aliases_s": sandbox_thousand,
+        "sandbox_plan_over_validate_1k_aliases": round(sandbox_thousand / validate_thousand, 2),
         "bare_parse_s": bare_small,
         "validate_estate_s": validate_large,
         "bare_parse_estate_s": bare_large,
@@ -510,6 +524,11 @@ def table(results: dict[str, Any]) -> str:
         f"(bare C parse {start['bare_parse_s']:.2f} s); validate estate "
         f"{start['validate_estate_s']:.2f} s (bare C parse {start['bare_parse_estate_s']:.2f} s, "
         f"{start['validate_over_bare_estate']}x)",
+        f"  plan --sandbox: manifests/ {start['sandbox_plan_s']:.2f} s "
+        f"({start['sandbox_plan_over_validate']}x validate); 1,000 aliases "
+        f"{start['sandbox_plan_1k_aliases_s']:.2f} s against validate "
+        f"{start['validate_1k_aliases_s']:.2f} s "
+        f"({start['sandbox_plan_over_validate_1k_aliases']}x)",
     ]
     return "\n".join(lines)
 
