@@ -12,8 +12,6 @@ import io
 import json
 import random
 import re
-import socket
-import struct
 import threading
 import time
 import traceback
@@ -44,6 +42,7 @@ from reconciler.sandbox.realism import (
     Realism,
     retry_after_seconds,
 )
+from reconciler.sandbox.serving import reset as reset_connection
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for any credentials it has not been told about
@@ -144,14 +143,16 @@ def error_reply(error: ApiError, headers: Iterable[tuple[str, str]] = ()) -> Rep
 
 
 class MotoDirectory:
-    """Functions and versions as moto knows them, asked through moto's Lambda API.
+    """Functions and versions as moto knows them: read from moto's state as its API answers
+    (``MotoState``), and ``call`` for anything else of moto's API, in process.
 
     moto keeps no dead-letter configuration, so this layer remembers the one each function was
     given and each version was published with.
     """
 
-    def __init__(self, moto: WSGIApp, account: str = DEFAULT_ACCOUNT) -> None:
+    def __init__(self, moto: WSGIApp, state: MotoState, account: str = DEFAULT_ACCOUNT) -> None:
         self._moto = moto
+        self._state = state
         self.account = account
         self._dead_letters: dict[tuple[str, str, str, str], str | None] = {}
         self._lock = threading.Lock()
@@ -191,21 +192,19 @@ class MotoDirectory:
         return reply.status, reply.body
 
     def function_exists(self, account: str, region: str, name: str) -> bool:
-        status, _ = self.call("GET", f"/2015-03-31/functions/{quote(name)}/configuration", region)
-        return status == 200
+        try:
+            self._state.get_function_configuration(region, name, None)
+        except Refused:
+            return False
+        return True
 
     def version_config(
         self, account: str, region: str, name: str, version: str
     ) -> VersionConfig | None:
-        status, data = self.call(
-            "GET",
-            f"/2015-03-31/functions/{quote(name)}/configuration",
-            region,
-            query={"Qualifier": version},
-        )
-        if status != 200:
+        try:
+            config = self._state.get_function_configuration(region, name, version)
+        except Refused:
             return None
-        config = json.loads(data)
         if config.get("Version") != version:
             return None
         return VersionConfig(
@@ -261,7 +260,7 @@ class SandboxApp:
         self.state = state
         self.account = account
         self.realism = realism or Realism()
-        self.functions = MotoDirectory(moto, account)
+        self.functions = MotoDirectory(moto, state, account)
         self.aliases = AliasService(self.functions, self.realism)
         self.functiongraph = fgs.FunctionGraphService()
         self.revisions = Revisions()
@@ -340,7 +339,7 @@ class SandboxApp:
                 )
             )
         if fault is FaultKind.RESET:
-            _reset_connection(environ)
+            reset_connection(environ)
             return None
         reply = self._functiongraph(call) if functiongraph else self._dispatch(call, environ)
         for write in realism.pop_out_of_band(call.operation):
@@ -357,7 +356,7 @@ class SandboxApp:
         if fault is FaultKind.COMMIT_THEN_ERROR:
             return error(ApiError(500, "ServiceException", "Injected error after commit"))
         if fault is FaultKind.COMMIT_THEN_RESET:
-            _reset_connection(environ)
+            reset_connection(environ)
             return None
         return reply
 
@@ -898,16 +897,6 @@ def _throttled(wait: float) -> Reply:
     return json_reply(
         429, body, [("x-amzn-ErrorType", "TooManyRequestsException"), ("Retry-After", str(seconds))]
     )
-
-
-def _reset_connection(environ: dict[str, Any]) -> None:
-    """Drop the client's connection with a TCP reset, as a lost response looks to it."""
-    sock = environ.get("werkzeug.socket")
-    if sock is None:
-        return
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    # close() waits for the server's file wrappers to let go; shutdown() cuts the connection now.
-    sock.shutdown(socket.SHUT_RDWR)
 
 
 __all__ = ["FaultKind", "FaultRule", "OutOfBandWrite", "SandboxApp"]

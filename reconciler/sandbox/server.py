@@ -31,7 +31,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from reconciler.errors import SeedError
 from reconciler.sandbox.aliases import ApiError, Scope
@@ -55,19 +54,7 @@ from reconciler.sandbox.realism import (
     Realism,
 )
 from reconciler.sandbox.seed import LOADER, FunctionSeed, load_seed_file, parse_seed
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log, and no traceback for connections the sandbox resets on purpose."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        return
-
-    def handle(self) -> None:
-        try:
-            super().handle()
-        except OSError:
-            return
+from reconciler.sandbox.serving import Server
 
 
 class Sandbox:
@@ -87,9 +74,7 @@ class Sandbox:
         self._state = MotoState(account)
         self.app = SandboxApp(MotoServer(), self._state, self.realism, account)
         self.app.admin = self._admin
-        self._server: BaseWSGIServer = make_server(
-            host, port, self.app, threaded=True, request_handler=_QuietHandler
-        )
+        self._server = Server((host, port), self.app)
         self._thread: threading.Thread | None = None
         self._seed_lock = threading.Lock()
         self._code_serial = 0
