@@ -345,6 +345,7 @@ def apply(
         if saved is not None:
             the_plan = Targets(connection.targets).select(saved)
             _check_plan_accounts(the_plan, provider)
+            _check_saved_policies(the_plan, manifests or [])
         else:
             assert loaded is not None
             the_plan = _make_plan(provider, loaded, connection)
@@ -412,6 +413,16 @@ def _drive_rollouts(
         return []
     cloud = RolloutCloud(provider.aws_lambda)
     return drive(changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold)
+
+
+def _check_saved_policies(the_plan: Plan, manifests: Sequence[Path]) -> None:
+    """A saved plan keeps the policies beside its manifests as they are now: a freeze may have
+    begun since it was made."""
+    from reconciler.rollout.policy import load_policies, policy_problems
+
+    problems = policy_problems(the_plan, [], load_policies(manifests), datetime.now(UTC))
+    if problems:
+        raise PreflightError(problems)
 
 
 def _freeze(paths: Sequence[Path]) -> str:

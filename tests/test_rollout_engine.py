@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.providers.aws_lambda import AwsLambdaProvider
+from reconciler.rollout.cloud import AlarmBoard, RolloutCloud
 from reconciler.sandbox import Sandbox
 from tests.conftest import REGION, make_client
 
@@ -366,3 +368,50 @@ def test_the_apply_report_carries_each_rollout(
     (rollout,) = saved["rollouts"]
     assert (rollout["outcome"], rollout["from"], rollout["to"]) == ("in progress", "12", "13")
     assert [e["percent"] for e in rollout["events"]] == [10]
+
+
+def test_an_alarm_deleted_mid_bake_fails_the_rollout(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
+    cloudwatch = make_client(sandbox, "cloudwatch")
+    timer = threading.Timer(
+        0.8, cloudwatch.delete_alarms, kwargs={"AlarmNames": ["payments-api-p99"]}
+    )
+    timer.start()
+    assert apply(sandbox, path) == 4
+    timer.join()
+    assert alias(sandbox) == ("12", None)
+    assert "alarm payments-api-p99 no longer exists" in capsys.readouterr().out
+
+
+def test_the_alarms_of_every_rollout_are_read_together(sandbox: Sandbox, estate: Path) -> None:
+    now = [0.0]
+    provider = AwsLambdaProvider(region=REGION, endpoint_url=sandbox.url)
+    board = AlarmBoard(RolloutCloud(provider), max_age=1.0, clock=lambda: now[0])
+    board.watch(REGION, ["payments-api-errors"])
+    board.watch(REGION, ["payments-api-p99"])
+
+    def calls() -> int:
+        return int(sandbox.stats()["calls"].get("monitoring:DescribeAlarms", 0))
+
+    sandbox.reset_stats()
+    both = {"payments-api-errors": "OK", "payments-api-p99": "OK"}
+    assert board.states(REGION, ["payments-api-errors"]) == both  # one read for both rollouts
+    assert board.states(REGION, ["payments-api-p99"]) == both
+    assert calls() == 1
+    now[0] = 1.0
+    sandbox.set_alarm_state("payments-api-p99", "ALARM")
+    assert board.states(REGION, ["payments-api-p99"])["payments-api-p99"] == "ALARM"
+    assert calls() == 2
+
+
+def test_a_hook_is_invoked_once_even_when_lambda_fails_to_answer(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: smoke-ok}}"))
+    sandbox.add_fault("error", "Invoke")  # a 500: boto3 would retry it, and run the hook twice
+    assert apply(sandbox, path) == 4
+    assert sandbox.stats()["calls"]["Invoke"] == 1
+    assert alias(sandbox) == ("12", None)
+    assert "no traffic moved" in capsys.readouterr().out

@@ -152,3 +152,27 @@ def test_a_policy_file_is_not_read_as_a_manifest(
     policy(tmp_path, "max_step: 25\n")
     assert main(["validate", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("1 file, 1 function")
+
+
+def test_a_saved_plan_meets_the_freeze_that_began_after_it_was_made(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(estate, manifest("{canary: 10, bake: 1s}"))
+    saved = estate.parent / f"{estate.name}-plan.json"
+    assert main(["plan", str(estate), "--out", str(saved), "--endpoint-url", sandbox.url]) == 0
+    policy(estate, "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z'}]\n")
+    capsys.readouterr()
+    code = main(
+        [
+            "apply",
+            str(saved),
+            "--manifests",
+            str(estate),
+            "--auto-approve",
+            "--endpoint-url",
+            sandbox.url,
+        ]
+    )
+    assert code == 1
+    assert "breaks freeze" in capsys.readouterr().err
+    assert writes(sandbox) == 0

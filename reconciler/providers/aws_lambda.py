@@ -259,6 +259,23 @@ class AwsLambdaProvider:
                 self._clients[key] = client
             return self._clients[key]
 
+    def invoker(self, region: str) -> Any:
+        """A Lambda client for Invoke: one attempt (a function may not be safe to run twice, and
+        a read that times out would run it again) and 15 minutes to answer, Lambda's longest run."""
+        key = ("lambda:invoke", region)
+        with self._lock:
+            if key not in self._clients:
+                with _mapped("creating the lambda client"):
+                    self._clients[key] = self._session.client(
+                        "lambda",
+                        region_name=region,
+                        endpoint_url=self._endpoint_url,
+                        config=self._config.merge(
+                            Config(read_timeout=900, retries={"total_max_attempts": 1})
+                        ),
+                    )
+            return self._clients[key]
+
     @staticmethod
     def _configured_endpoint_error(what: str) -> InputError:
         return InputError(

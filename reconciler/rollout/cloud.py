@@ -5,11 +5,14 @@ endpoint, budget and error mapping serve every call."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import MalformedAnswerError, NotFoundError
+from reconciler.errors import MalformedAnswerError, NotFoundError, ProviderError
 from reconciler.live import FunctionTarget
 from reconciler.permissions import needs
 from reconciler.providers.aws_lambda import AwsLambdaProvider, _ask, _clip, _mapped
@@ -85,7 +88,7 @@ class RolloutCloud:
     def invoke_hook(self, target: FunctionTarget, hook: str, event: dict[str, Any]) -> HookAnswer:
         """Invoke ``hook`` (RequestResponse) in the function's Region; a FunctionError, an error
         from Lambda, or a payload other than {"status": "Succeeded"} is a failure, with why."""
-        client = self.provider.client("lambda", target.region)
+        client = self.provider.invoker(target.region)
         try:
             with _mapped(f"invoking the hook {hook}", "Invoke"):
                 answer = _ask(
@@ -96,7 +99,7 @@ class RolloutCloud:
                 )
                 body = answer.get("Payload")
                 raw = body.read() if body is not None else b""
-        except (NotFoundError, MalformedAnswerError) as exc:
+        except ProviderError as exc:  # not answered: the hook did not say Succeeded
             return HookAnswer(False, str(exc))
         if answer.get("FunctionError"):
             return HookAnswer(False, f"hook {hook} failed ({_clip(str(answer['FunctionError']))})")
@@ -122,3 +125,39 @@ def _alarm(data: object) -> tuple[str, str]:
 def first_in_alarm(alarms: Sequence[str], states: dict[str, str]) -> str | None:
     """The first of ``alarms`` in ALARM, or None."""
     return next((name for name in alarms if states.get(name) == "ALARM"), None)
+
+
+class AlarmBoard:
+    """The alarms of every rollout of a run, read together: at most one batched DescribeAlarms per
+    Region every ``max_age`` seconds, however many rollouts watch them (CloudWatch allows
+    DescribeAlarms a few calls a second per account)."""
+
+    def __init__(
+        self,
+        cloud: RolloutCloud,
+        max_age: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cloud = cloud
+        self.max_age = max_age
+        self.clock = clock
+        self._names: dict[str, set[str]] = {}
+        self._read: dict[str, tuple[float, frozenset[str], dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, region: str, names: Iterable[str]) -> None:
+        with self._lock:
+            self._names.setdefault(region, set()).update(names)
+
+    def states(self, region: str, names: Sequence[str]) -> dict[str, str]:
+        """The states of the Region's watched alarms, ``names`` among them, read at most
+        ``max_age`` seconds ago; an alarm that does not exist is left out."""
+        with self._lock:
+            watched = self._names.setdefault(region, set())
+            watched.update(names)
+            at, asked, states = self._read.get(region, (-math.inf, frozenset(), {}))
+            if self.clock() - at >= self.max_age or not watched <= asked:
+                asked = frozenset(watched)
+                states = self.cloud.alarm_states(region, asked)
+                self._read[region] = (self.clock(), asked, states)
+            return states

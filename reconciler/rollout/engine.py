@@ -21,7 +21,7 @@ from reconciler.errors import NotFoundError, PreconditionFailedError, ProviderEr
 from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.base import AliasWriter
-from reconciler.rollout.cloud import RolloutCloud, first_in_alarm
+from reconciler.rollout.cloud import AlarmBoard, RolloutCloud, first_in_alarm
 from reconciler.rollout.model import Rollout, duration_text
 from reconciler.rollout.state import RolloutState, StateError, tag_key
 
@@ -167,6 +167,7 @@ class Runner:
     say: Callable[[str, str], None] = lambda address, line: None
     clock: Clock = utc_now
     hold: str = ""  # why no step may be made now (a freeze): the alarms are still watched
+    board: AlarmBoard | None = None  # shared by the rollouts of one run
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -256,11 +257,16 @@ class Runner:
         poll = max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, self.rollout.bake / 5))
         while True:
             if self.rollout.alarms:
-                states = self.cloud.alarm_states(self.target.region, self.rollout.alarms)
+                board = self.board or AlarmBoard(self.cloud)
+                self.board = board
+                states = board.states(self.target.region, self.rollout.alarms)
                 fired = first_in_alarm(self.rollout.alarms, states)
-                if fired is not None:
-                    self.events.append(Event(self.clock(), self._percent(), f"alarm {fired}"))
-                    return self._fail(state, "alarm", fired, why=f"alarm {fired} is in ALARM")
+                gone = next((a for a in self.rollout.alarms if a not in states), None)
+                if fired is not None or gone is not None:
+                    name = fired or gone or ""
+                    why = f"alarm {name} is in ALARM" if fired else f"alarm {name} no longer exists"
+                    self.events.append(Event(self.clock(), self._percent(), f"alarm {name}"))
+                    return self._fail(state, "alarm", name, why=why)
             left = (due - self.clock()).total_seconds()
             if left <= 0:
                 return None
@@ -480,6 +486,10 @@ def drive(
     stop = stop or threading.Event()
     states = read_states(cloud, changes)
     lock = threading.Lock()
+    board = AlarmBoard(cloud)
+    for change in changes:  # so that the first read asks for them all at once
+        if change.after is not None and change.after.rollout is not None:
+            board.watch(change.target.region, change.after.rollout.alarms)
 
     def run(change: Change) -> RolloutResult:
         state = states[(change.target, change.alias)]
@@ -490,7 +500,7 @@ def drive(
             with lock:
                 say(change, kind, line)
 
-        runner = Runner(change, state, provider, cloud, wait, stop, said, clock, hold)
+        runner = Runner(change, state, provider, cloud, wait, stop, said, clock, hold, board)
         return runner.run()
 
     if not changes:
