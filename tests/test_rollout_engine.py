@@ -10,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,26 @@ def seen(sandbox: Sandbox) -> Iterator[list[tuple[str, float | None]]]:
     thread.join()
 
 
+def when_at(sandbox: Sandbox, weight: float, then: Callable[[], object]) -> threading.Thread:
+    """Do ``then`` once the alias is seen at ``weight`` on the new version: mid-bake, however
+    slowly the apply got there."""
+
+    client = make_client(sandbox)
+
+    def watch() -> None:
+        for _ in range(3000):
+            answer = client.get_alias(FunctionName="payments-api", Name="live")
+            weights = (answer.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            if weights.get("13") == weight:
+                then()
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
 def test_a_three_step_rollout_reaches_100_with_each_weight_in_order(
     sandbox: Sandbox,
     estate: Path,
@@ -143,8 +164,7 @@ def test_an_alarm_mid_bake_rolls_back_and_the_failure_stands(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
-    timer = threading.Timer(0.8, sandbox.set_alarm_state, ("payments-api-p99", "ALARM"))
-    timer.start()
+    timer = when_at(sandbox, 0.1, lambda: sandbox.set_alarm_state("payments-api-p99", "ALARM"))
     assert apply(sandbox, path) == 4
     timer.join()
     assert alias(sandbox) == ("12", None)
@@ -205,20 +225,33 @@ def test_an_out_of_band_change_mid_rollout_stops_it_and_survives(
     assert alias(sandbox) == ("12", 0.3)
 
 
+def backdate(sandbox: Sandbox, seconds: int) -> None:
+    """Move the recorded start of the step back: its bake passes without waiting for it."""
+    lam = make_client(sandbox)
+    arn = lam.get_function(FunctionName="payments-api")["Configuration"]["FunctionArn"]
+    words = dict(w.split("=", 1) for w in tags(sandbox)[TAG].split())
+    since = datetime.strptime(words["since"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    words["since"] = (since - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = " ".join(f"{k}={v}" for k, v in words.items())
+    lam.tag_resource(Resource=arn, Tags={TAG: value})
+
+
 def test_no_wait_makes_one_due_step_per_call(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write(estate, manifest("{steps: [10, 50], bake: 1s, alarms: [payments-api-errors]}"))
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: [payments-api-errors]}"))
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("12", 0.1)
     assert "rollout in progress" in capsys.readouterr().out
     assert apply(sandbox, path, "--no-wait") == 0  # the bake has not passed: nothing moves
     assert alias(sandbox) == ("12", 0.1)
     assert writes(sandbox) == 1
-    time.sleep(1.1)
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.5)  # one step, not two
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("12", 0.5)
-    time.sleep(1.1)
+    backdate(sandbox, 3600)
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("13", None)
     assert "rollout completed" in capsys.readouterr().out
@@ -344,8 +377,7 @@ def test_the_apply_markdown_draws_the_traffic_and_the_moment_an_alarm_fired(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
-    timer = threading.Timer(0.8, sandbox.set_alarm_state, ("payments-api-p99", "ALARM"))
-    timer.start()
+    timer = when_at(sandbox, 0.1, lambda: sandbox.set_alarm_state("payments-api-p99", "ALARM"))
     assert apply(sandbox, path, "-o", "markdown") == 4
     timer.join()
     out = capsys.readouterr().out
@@ -375,10 +407,7 @@ def test_an_alarm_deleted_mid_bake_fails_the_rollout(
 ) -> None:
     path = write(estate, manifest("{steps: [10, 50], bake: 2s, alarms: [payments-api-p99]}"))
     cloudwatch = make_client(sandbox, "cloudwatch")
-    timer = threading.Timer(
-        0.8, cloudwatch.delete_alarms, kwargs={"AlarmNames": ["payments-api-p99"]}
-    )
-    timer.start()
+    timer = when_at(sandbox, 0.1, lambda: cloudwatch.delete_alarms(AlarmNames=["payments-api-p99"]))
     assert apply(sandbox, path) == 4
     timer.join()
     assert alias(sandbox) == ("12", None)
@@ -415,3 +444,13 @@ def test_a_hook_is_invoked_once_even_when_lambda_fails_to_answer(
     assert sandbox.stats()["calls"]["Invoke"] == 1
     assert alias(sandbox) == ("12", None)
     assert "no traffic moved" in capsys.readouterr().out
+
+
+def test_a_rollout_does_not_start_while_an_alarm_fires(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.set_alarm_state("payments-api-p99", "ALARM")
+    path = write(estate, manifest("{canary: 10, bake: 1s, alarms: [payments-api-p99]}"))
+    assert apply(sandbox, path) == 4
+    assert writes(sandbox) == 0
+    assert "alarm payments-api-p99 is in ALARM; no traffic moved" in capsys.readouterr().out

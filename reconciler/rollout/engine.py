@@ -219,6 +219,9 @@ class Runner:
                 return Outcome.IN_PROGRESS, f"not started: {self.hold}"
             state = RolloutState(self.live.version, self.new, 0, self.clock())
             self._check_stop()
+            alarm = self._alarm()  # never start while an alarm fires
+            if alarm is not None:
+                return self._fail(state, "alarm", alarm[0], why=alarm[1], moved=False)
             if self.rollout.before:
                 answer = self.cloud.invoke_hook(
                     self.target, self.rollout.before, self._event("before")
@@ -256,17 +259,10 @@ class Runner:
         due = state.since + timedelta(seconds=self.rollout.bake)
         poll = max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, self.rollout.bake / 5))
         while True:
-            if self.rollout.alarms:
-                board = self.board or AlarmBoard(self.cloud)
-                self.board = board
-                states = board.states(self.target.region, self.rollout.alarms)
-                fired = first_in_alarm(self.rollout.alarms, states)
-                gone = next((a for a in self.rollout.alarms if a not in states), None)
-                if fired is not None or gone is not None:
-                    name = fired or gone or ""
-                    why = f"alarm {name} is in ALARM" if fired else f"alarm {name} no longer exists"
-                    self.events.append(Event(self.clock(), self._percent(), f"alarm {name}"))
-                    return self._fail(state, "alarm", name, why=why)
+            alarm = self._alarm()
+            if alarm is not None:
+                self.events.append(Event(self.clock(), self._percent(), f"alarm {alarm[0]}"))
+                return self._fail(state, "alarm", alarm[0], why=alarm[1])
             left = (due - self.clock()).total_seconds()
             if left <= 0:
                 return None
@@ -277,6 +273,21 @@ class Runner:
                     f"stopped during the bake of step {state.step}; traffic stays at "
                     f"{self._percent()}% on v{self.new}. Apply again to resume"
                 )
+
+    def _alarm(self) -> tuple[str, str] | None:
+        """The first alarm that fails the rollout now, and why: in ALARM, or gone."""
+        if not self.rollout.alarms:
+            return None
+        board = self.board or AlarmBoard(self.cloud)
+        self.board = board
+        states = board.states(self.target.region, self.rollout.alarms)
+        fired = first_in_alarm(self.rollout.alarms, states)
+        if fired is not None:
+            return fired, f"alarm {fired} is in ALARM"
+        gone = next((a for a in self.rollout.alarms if a not in states), None)
+        if gone is not None:
+            return gone, f"alarm {gone} no longer exists"
+        return None
 
     # -- writes, each guarded by the RevisionId of the answer before -----------------------------
 
