@@ -342,17 +342,17 @@ def apply(
     if manifests:
         _check_planned_from(saved, paths[0], manifests, connection.region)
     with _session(connection, [] if saved else paths) as (provider, loaded):
+        from reconciler.rollout.engine import under_way
+
+        only = under_way if rollouts_only else None
         if saved is not None:
             the_plan = Targets(connection.targets).select(saved)
+            the_plan = only(the_plan) if only else the_plan
             _check_plan_accounts(the_plan, provider)
             _check_saved_policies(the_plan, manifests or [])
         else:
             assert loaded is not None
-            the_plan = _make_plan(provider, loaded, connection)
-        if rollouts_only:
-            from reconciler.rollout.engine import under_way
-
-            the_plan = under_way(the_plan)
+            the_plan = _make_plan(provider, loaded, connection, only=only)
         _err(render.plan_text(the_plan, colour=_colour() and sys.stderr.isatty()).rstrip())
         _refuse_missing_functions(the_plan)
         if the_plan.has_changes and not auto_approve:
@@ -579,11 +579,23 @@ def _by_hand(
 @rollout_app.command("promote")
 def rollout_promote(
     alias: AliasArg,
+    manifests: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="The manifests' folder (repeatable): a freeze in the policy beside them refuses "
+            "the promotion.",
+        ),
+    ] = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
 ) -> int:
     """Send all the traffic to the new version now, skipping the bakes and gates left."""
+    from reconciler.rollout.policy import frozen_by, load_policies
+
+    frozen = frozen_by(load_policies(manifests or []), datetime.now(UTC))
+    if frozen is not None:
+        raise InputError(f"a promotion is a version change: it {frozen}. Nothing was changed.")
     return _by_hand("promote", alias, region, profile, endpoint_url)
 
 
@@ -1132,8 +1144,14 @@ def _plan_only(connection: Connection, paths: Sequence[Path]) -> Plan:
 
 
 def _make_plan(
-    provider: Clouds, loaded: ManifestSet, connection: Connection, *, check: bool = True
+    provider: Clouds,
+    loaded: ManifestSet,
+    connection: Connection,
+    *,
+    check: bool = True,
+    only: Callable[[Plan], Plan] | None = None,
 ) -> Plan:
+    """Plan the manifests; ``only`` narrows the plan before it is checked (--rollouts-only)."""
     from reconciler.plan import Targets
     from reconciler.planner import check_account, check_project, resolve
     from reconciler.planner import plan as make_plan
@@ -1157,6 +1175,8 @@ def _make_plan(
     check_project(desired, project)
     live = _read_live(provider, desired)
     the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
+    if only is not None:
+        the_plan = only(the_plan)
     problems = preflight(the_plan, desired, provider) if check else []
     if check:
         from reconciler.rollout.policy import load_policies, policy_problems

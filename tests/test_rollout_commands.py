@@ -122,3 +122,22 @@ def test_drift_tells_a_rollout_in_progress_or_rolled_back_apart(
     # Someone else moves it elsewhere: that is drift again.
     sandbox.change_alias("payments-api", "live", FunctionVersion="14")
     assert run(sandbox, capsys, "drift", str(path))[0] == 2
+
+
+def test_a_freeze_refuses_a_promotion_but_not_an_abort(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started(sandbox, estate)
+    rules = estate / "policy.yaml"
+    rules.write_text(
+        "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: audit}]\n",
+        encoding="utf-8",
+    )
+    code, out = run(
+        sandbox, capsys, "rollout", "promote", "payments-api:live", "--manifests", str(estate)
+    )
+    assert code == 1
+    assert f"breaks freeze ({rules}:1)" in out
+    assert alias(sandbox) == ("12", 0.1)
+    assert run(sandbox, capsys, "rollout", "abort", "payments-api:live")[0] == 0
+    assert alias(sandbox) == ("12", None)

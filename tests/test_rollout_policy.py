@@ -176,3 +176,23 @@ def test_a_saved_plan_meets_the_freeze_that_began_after_it_was_made(
     assert code == 1
     assert "breaks freeze" in capsys.readouterr().err
     assert writes(sandbox) == 0
+
+
+def test_in_a_freeze_the_scheduled_runner_still_watches_rollouts_under_way(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: [payments-api-errors]}"))
+    assert apply(sandbox, estate, "--no-wait") == 0
+    # A freeze begins, and a plain version change waits in the manifests.
+    write(
+        estate,
+        manifest("{steps: [10, 50], bake: 1h, alarms: [payments-api-errors]}")
+        + ("  - name: beta\n    version: 13\n"),
+    )
+    sandbox.change_alias("payments-api", "beta", FunctionVersion="12")
+    policy(estate, "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z'}]\n")
+    assert apply(sandbox, estate) == 1  # the approved apply: the plain change breaks the freeze
+    assert apply(sandbox, estate, "--rollouts-only", "--no-wait") == 0  # the runner: watches
+    sandbox.set_alarm_state("payments-api-errors", "ALARM")
+    assert apply(sandbox, estate, "--rollouts-only", "--no-wait") == 4
+    assert alias(sandbox) == ("12", None)

@@ -226,3 +226,16 @@ def _broken(change: Change, policy: Policy, now: datetime) -> list[str]:
 def frozen_now(policies: Sequence[Policy], now: datetime) -> Freeze | None:
     """The freeze in force now, if any: rollouts under way hold where they are."""
     return next((f for p in policies if (f := p.frozen(now)) is not None), None)
+
+
+def frozen_by(policies: Sequence[Policy], now: datetime) -> str | None:
+    """``breaks freeze (policy.yaml:3): ...`` when a freeze is in force now, else None."""
+    for policy in policies:
+        freeze = policy.frozen(now)
+        if freeze is not None:
+            reason = f" ({freeze.reason})" if freeze.reason else ""
+            return (
+                f"breaks freeze ({policy.at('freeze')}): no version change from "
+                f"{freeze.start.isoformat()} to {freeze.end.isoformat()}{reason}"
+            )
+    return None
