@@ -32,7 +32,7 @@ from reconciler.errors import (
     ProblemsError,
     ReconcilerError,
 )
-from reconciler.render import COMMENT_LIMIT
+from reconciler.github import COMMENT_LIMIT
 
 if TYPE_CHECKING:
     from reconciler.applier import ApplyReport, Result

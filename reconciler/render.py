@@ -23,6 +23,7 @@ from typing import Any
 from reconciler import functiongraph as fg
 from reconciler.applier import ApplyReport, Outcome, Result
 from reconciler.contract import LATEST
+from reconciler.github import COMMENT_LIMIT
 from reconciler.live import FunctionTarget, Route
 from reconciler.plan import Action, Change, FieldDiff, Plan, plan_to_dict
 
@@ -303,7 +304,6 @@ def _by_function(changes: Iterable[Change]) -> Iterable[tuple[FunctionTarget, li
         yield target, list(group)
 
 
-COMMENT_LIMIT = 65_536  # characters in one GitHub comment or issue body
 _MARGIN = 1_536  # room for the hidden marker and the workflow's own lines
 BAR_WIDTH = 20
 _VERBS = ((Action.CREATE, "to add"), (Action.UPDATE, "to change"), (Action.DELETE, "to destroy"))

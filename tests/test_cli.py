@@ -489,6 +489,23 @@ def test_help_at_80_columns_shows_every_option_whole(
     assert "--no-" not in text.replace("--no-wait", "")  # flags are flags; --no-wait is one
 
 
+def test_help_imports_nothing_help_does_not_print() -> None:
+    """`reconcile --help` is the first thing anyone runs: it loads the CLI and typer, not the
+    models, the SDKs or the sandbox (each command imports what it needs when it runs)."""
+    heavy = ("pydantic", "boto3", "botocore", "yaml", "deepdiff", "moto", "huaweicloudsdkcore")
+    ours = ("reconciler.render", "reconciler.plan", "reconciler.functiongraph")
+    probe = (
+        "import sys\n"
+        "from reconciler.cli import main\n"
+        "main(['--help'])\n"
+        f"print([m for m in {heavy + ours!r} if m in sys.modules])\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert answer.stdout.splitlines()[-1] == "[]"
+
+
 def test_console_script_and_module(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     version = subprocess.run(

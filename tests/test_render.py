@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from reconciler.applier import ApplyReport, Outcome, Result
+from reconciler.github import COMMENT_LIMIT
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route
 from reconciler.plan import Action, Change, Plan
 from reconciler.planner import DesiredFunction, plan
 from reconciler.render import (
-    COMMENT_LIMIT,
     apply_markdown,
     apply_text,
     drift_markdown,
