@@ -271,3 +271,29 @@ def refused_or_server(call: Callable[[], Any]) -> tuple[int, str]:
         call()
     error: Any = caught.value
     return error.status_code, error.error_code
+
+
+def test_the_admin_api_changes_a_functiongraph_alias_as_another_writer_would(
+    sandbox: Sandbox, fgs: Any
+) -> None:
+    made = create(fgs, "live", "v1")
+    request = urllib.request.Request(
+        f"{sandbox.url}/_sandbox/functiongraph/aliases/{PROJECT}/{REGION}/payments",
+        data=json.dumps({"name": "live", "version": "v2", "description": "by hand"}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as answer:
+        changed = json.loads(answer.read())
+    assert (changed["version"], changed["description"]) == ("v2", "by hand")
+    shown = fgs.show_version_alias(ShowVersionAliasRequest(URN, "live"))
+    assert (shown.version, shown.alias_urn) == ("v2", made.alias_urn)
+    gone = urllib.request.Request(
+        f"{sandbox.url}/_sandbox/functiongraph/aliases/{PROJECT}/{REGION}/nope",
+        data=b'{"name": "live", "version": "v1"}',
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(gone)
+    assert caught.value.code == 400
+    python = sandbox.change_functiongraph_alias(PROJECT, REGION, "payments", "live", version="v3")
+    assert python["version"] == "v3"

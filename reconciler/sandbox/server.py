@@ -13,6 +13,7 @@ Admin endpoint (JSON), under ``/_sandbox``:
     POST /faults           add one fault rule {"kind", "operation", "count" | "rate"}
     POST /out-of-band      change an alias after the next matching call {"after", "function", ...}
     POST /aliases/REGION/FUNCTION   change an alias now, as another writer would
+    POST /functiongraph/aliases/PROJECT/REGION/FUNCTION   the same for a FunctionGraph alias
     POST /alarms           a CloudWatch alarm {"name", "state": OK | ALARM | ..., "region"}
     POST /seed             a seed document (YAML or JSON)
     POST /reset            forget everything: functions, aliases, switches, counters
@@ -260,6 +261,17 @@ class Sandbox:
         scope = Scope(self.account, region or self.region)
         return self.app.aliases.put(scope, function, {"Name": alias, **changes})
 
+    def change_functiongraph_alias(
+        self, project: str, region: str, function: str, alias: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Create or change a FunctionGraph alias now, as another writer would (fields as the
+        API names them: version, description, additional_version_weights, ...); a new
+        last_modified. ``KeyError`` if the function does not exist."""
+        package = str(fields.pop("package", "default"))
+        return self.app.functiongraph.put_alias(
+            project, region, function, alias, package=package, **fields
+        )
+
     # -- internals -------------------------------------------------------------------------------
 
     def _seed_function(self, function: FunctionSeed) -> None:
@@ -351,6 +363,11 @@ class Sandbox:
             _, region, function = route.split("/", 2)
             alias = document.pop("Name")
             return json_reply(200, self.change_alias(function, alias, region, **document))
+        if route.startswith("functiongraph/aliases/") and method == "POST":
+            _, _, project, region, function = route.split("/", 4)
+            alias = str(document.pop("name"))
+            changed = self.change_functiongraph_alias(project, region, function, alias, **document)
+            return json_reply(200, changed)
         if route == "alarms" and method == "POST":
             self.put_alarm(
                 str(document["name"]), str(document.get("state", "OK")), document.get("region")
