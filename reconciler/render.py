@@ -184,10 +184,13 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
 
 def _rollout_text(change: Change) -> str | None:
     """``12 -> 13 via 5% -> 25% -> 50% -> 100%, 10m each, gated on 2 alarms (about 30m)``."""
-    rollout = change.rollout
-    if rollout is None or change.before is None or change.after is None:
+    rollout, before, after = change.rollout, change.before, change.after
+    if rollout is None or before is None or after is None:
         return None
-    return rollout.describe(change.before.version, change.after.version)
+    described = rollout.describe(before.version, after.version)
+    if before.routing is not None and before.routing.version == after.version:
+        described += f"; under way, at {percent(before.routing.weight)} on v{after.version}"
+    return described
 
 
 def _shown_diffs(change: Change) -> tuple[FieldDiff, ...]:

@@ -454,3 +454,20 @@ def test_a_rollout_does_not_start_while_an_alarm_fires(
     assert apply(sandbox, path) == 4
     assert writes(sandbox) == 0
     assert "alarm payments-api-p99 is in ALARM; no traffic moved" in capsys.readouterr().out
+
+
+def test_rollouts_of_one_apply_run_side_by_side(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.change_alias("payments-api", "beta", FunctionVersion="12")
+    path = write(
+        estate,
+        manifest("{canary: 50, bake: 1s}")
+        + "  - name: beta\n    version: 13\n    rollout: {canary: 20, bake: 1s}\n",
+    )
+    assert apply(sandbox, path) == 0
+    steps = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step")]
+    firsts = [i for i, line in enumerate(steps) if "(step 1 of 2)" in line]
+    lasts = [i for i, line in enumerate(steps) if "100% on v13" in line]
+    assert len(firsts) == len(lasts) == 2
+    assert max(firsts) < min(lasts)  # both first steps before either end: side by side

@@ -24,6 +24,7 @@ from reconciler.plan import (
 )
 from reconciler.planner import DesiredFunction, plan
 from reconciler.providers.memory import MemoryProvider
+from reconciler.render import plan_text
 from reconciler.rollout.model import Rollout, duration_text, linear_steps, parse_duration
 from reconciler.sandbox import Sandbox
 from tests.conftest import REGION
@@ -265,3 +266,15 @@ def test_the_applier_never_makes_a_rollout_in_one_write() -> None:
     with pytest.raises(InputError) as caught:
         apply(Plan((change,)), MemoryProvider())
     assert "a rollout, made step by step" in caught.value.details[0]
+
+
+def test_the_plan_says_when_a_rollout_is_under_way() -> None:
+    under_way = LiveAlias("live", "12", "", Route("13", 0.25), "r")
+    change = planned(under_way, DesiredAlias("live", "13", rollout=GATED))
+    assert change.rollout is not None
+    text = plan_text(Plan((change,)))
+    assert text.startswith(
+        "~ 123456789012/eu-west-1/payments-api:live  12 -> 13 via 5% -> 25% -> 50% -> 100%, "
+        "10m each, gated on 2 alarms (about 30m); under way, at 25% on v13\n"
+    )
+    assert "routing" not in text
