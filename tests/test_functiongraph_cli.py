@@ -371,3 +371,39 @@ def test_nonsense_from_the_server_is_an_error_never_a_traceback(body: bytes) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("fault", "operation"),
+    [
+        ("commit-then-error", "functiongraph:CreateVersionAlias"),
+        ("commit-then-reset", "functiongraph:CreateVersionAlias"),
+        ("commit-then-reset", "functiongraph:UpdateVersionAlias"),
+    ],
+)
+def test_a_write_whose_answer_is_lost_is_read_back_and_counted_done(
+    sandbox: Sandbox,
+    estate: Path,
+    capsys: pytest.CaptureFixture[str],
+    fault: str,
+    operation: str,
+) -> None:
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="v1")
+    sandbox.add_fault(fault, operation, count=1)
+    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0, out + err
+    assert "the service answered with an error, but the alias is as planned" in out
+    assert fg_aliases(sandbox)["live"]["additional_version_weights"] == {"v4": 10}
+    assert "x-canary" in json.dumps(fg_aliases(sandbox)["beta"])
+    assert run(sandbox, capsys, "drift", str(estate))[0] == 0
+
+
+def test_a_failed_write_is_reported_and_the_next_run_converges(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.add_fault("error", "functiongraph:CreateVersionAlias", count=1)
+    code, out, _ = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 1
+    assert "failed" in out
+    assert run(sandbox, capsys, "apply", str(estate), "--auto-approve")[0] == 0
+    assert run(sandbox, capsys, "drift", str(estate))[0] == 0
