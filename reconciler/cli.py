@@ -736,6 +736,13 @@ def permissions(
         bool, typer.Option("--plan", help="The read-only policy for plan and drift.")
     ] = False,
     for_apply: Annotated[bool, typer.Option("--apply", help="The policy for apply.")] = False,
+    for_rollout: Annotated[
+        bool,
+        typer.Option(
+            "--rollout",
+            help="The policy of the scheduled rollout runner (apply --no-wait --rollouts-only).",
+        ),
+    ] = False,
     trust: Annotated[
         bool,
         typer.Option(
@@ -772,14 +779,21 @@ def permissions(
     from reconciler.providers.aws_lambda import AwsLambdaProvider
     from reconciler.providers.functiongraph import FunctionGraphProvider
 
-    if for_plan == for_apply:
-        raise InputError("choose one: --plan (read only) or --apply")
+    if for_plan + for_apply + for_rollout != 1:
+        raise InputError("choose one: --plan (read only), --apply or --rollout")
     if trust:
         if paths:
             raise InputError("--trust-policy takes no manifests: it says who may assume the role")
         if repo is None or account is None:
             raise InputError("--trust-policy needs --repo OWNER/NAME and --account ACCOUNT")
-        document = trust_policy(apply=for_apply, repository=repo, account=account, branch=branch)
+        if for_rollout:
+            from reconciler.permissions import rollout_trust_policy
+
+            document = rollout_trust_policy(repository=repo, account=account, branch=branch)
+        else:
+            document = trust_policy(
+                apply=for_apply, repository=repo, account=account, branch=branch
+            )
         print(json.dumps(document, indent=2))
         return EXIT_OK
     if repo is not None or account is not None:
@@ -803,6 +817,12 @@ def permissions(
         where, owner = ref.region or region, ref.account or default_account
         partition = ref.partition or (partition_of(where) if where else "aws")
         scopes.append(FunctionScope(ref.name, where, owner, partition, prune=manifest.spec.prune))
+    if for_rollout:  # rollouts are Lambda's only
+        from reconciler.rollout.permissions import rollout_policy
+
+        rolled = rollout_scopes(on_lambda, scopes)
+        print(json.dumps(rollout_policy(AwsLambdaProvider, rolled, scopes), indent=2))
+        return EXIT_OK
     extra = statements(rollout_scopes(on_lambda, scopes), apply=for_apply)
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
     if functiongraph:  # a Huawei Cloud IAM policy too; alone when no manifest is Lambda's

@@ -136,8 +136,8 @@ PLAN_WORKFLOW = ".github/workflows/reconcile-plan-trusted.yml"
 DRIFT_WORKFLOW = ".github/workflows/reconcile-drift.yml"
 APPLY_WORKFLOW = ".github/workflows/reconcile-apply.yml"
 APPLY_ENVIRONMENT = "production"
-# The scheduled runner of rollouts under way (apply --no-wait --rollouts-only): its own environment,
-# without reviewers, since it starts nothing that the approved apply did not start.
+# The scheduled runner of rollouts under way (apply --no-wait --rollouts-only): its own role and
+# environment, without reviewers, since it starts nothing that the approved apply did not start.
 ROLLOUT_WORKFLOW = ".github/workflows/reconcile-rollout.yml"
 ROLLOUT_ENVIRONMENT = "rollout"
 
@@ -176,8 +176,7 @@ def trust_policy(
     if apply:
         sid = "ApplyInTheProtectedEnvironmentFromTheDefaultBranch"
         subjects = [
-            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch),
-            _subject(repository, f"environment:{ROLLOUT_ENVIRONMENT}", ROLLOUT_WORKFLOW, branch),
+            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)
         ]
     else:
         sid = "PlanPullRequestsDriftAndMergesFromTheDefaultBranch"
@@ -204,3 +203,15 @@ def trust_policy(
             }
         ],
     }
+
+
+def rollout_trust_policy(*, repository: str, account: str, branch: str = "main") -> dict[str, Any]:
+    """The trust policy of the rollout role: the scheduled rollout workflow from ``branch``, in
+    its environment, and nothing else."""
+    document = trust_policy(apply=True, repository=repository, account=account, branch=branch)
+    (statement,) = document["Statement"]
+    statement["Sid"] = "MoveRolloutsOnAScheduleFromTheDefaultBranch"
+    statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"] = [
+        _subject(repository, f"environment:{ROLLOUT_ENVIRONMENT}", ROLLOUT_WORKFLOW, branch)
+    ]
+    return document

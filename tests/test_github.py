@@ -23,9 +23,9 @@ from reconciler.permissions import (
     GITHUB_OIDC,
     PLAN_OPERATIONS,
     PLAN_WORKFLOW,
-    ROLLOUT_WORKFLOW,
     SUBJECT_CLAIMS,
     actions_of,
+    rollout_trust_policy,
     trust_policy,
 )
 from reconciler.providers.aws_lambda import AwsLambdaProvider
@@ -216,10 +216,12 @@ def test_readme_lists_the_subjects_the_roles_trust() -> None:
     assert listed is not None
     trusted = [
         subject
-        for apply in (False, True)
-        for statement in trust_policy(apply=apply, repository="OWNER/REPO", account="123456789012")[
-            "Statement"
-        ]
+        for document in (
+            trust_policy(apply=False, repository="OWNER/REPO", account="123456789012"),
+            trust_policy(apply=True, repository="OWNER/REPO", account="123456789012"),
+            rollout_trust_policy(repository="OWNER/REPO", account="123456789012"),
+        )
+        for statement in document["Statement"]
         for subject in statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"]
     ]
     assert [line.strip() for line in listed[1].splitlines()] == trusted
@@ -697,7 +699,7 @@ def test_apply_needs_both_default_roles_in_one_account(tmp_path: Path, plan_role
 
 def test_every_job_that_assumes_a_role_presents_a_subject_the_role_trusts() -> None:
     presented: dict[bool, set[str]] = {False: set(), True: set()}
-    for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW, APPLY_WORKFLOW, ROLLOUT_WORKFLOW):
+    for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW, APPLY_WORKFLOW):
         document = yaml.safe_load((ROOT / workflow).read_text())
         for job in document["jobs"].values():
             credentials = uses(job, "aws-actions/configure-aws-credentials")

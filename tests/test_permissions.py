@@ -55,9 +55,6 @@ def test_apply_role_trusts_the_apply_workflow_from_main_in_its_environment_only(
         "ApplyInTheProtectedEnvironmentFromTheDefaultBranch",
         f"repo:{REPO}:environment:production:job_workflow_ref:"
         f"{WORKFLOWS}/reconcile-apply.yml@refs/heads/main",
-        # The scheduled runner of rollouts under way, in an environment of its own.
-        f"repo:{REPO}:environment:rollout:job_workflow_ref:"
-        f"{WORKFLOWS}/reconcile-rollout.yml@refs/heads/main",
     )
 
 
@@ -72,14 +69,13 @@ def test_another_default_branch() -> None:
     assert merge.startswith(f"repo:{REPO}:ref:refs/heads/trunk:job_workflow_ref:")
     assert merge.endswith("/reconcile-apply.yml@refs/heads/trunk")
     apply = trust_policy(apply=True, repository=REPO, account=ACCOUNT, branch="trunk")
-    subject, rollout = apply["Statement"][0]["Condition"]["StringEquals"][
+    (subject,) = apply["Statement"][0]["Condition"]["StringEquals"][
         "token.actions.githubusercontent.com:sub"
     ]
     assert subject == (
         f"repo:{REPO}:environment:production:job_workflow_ref:"
         f"{WORKFLOWS}/reconcile-apply.yml@refs/heads/trunk"
     )
-    assert rollout.endswith("/reconcile-rollout.yml@refs/heads/trunk")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.permissions import ROLLOUT_ENVIRONMENT, ROLLOUT_WORKFLOW, trust_policy
+from reconciler.permissions import (
+    ROLLOUT_ENVIRONMENT,
+    ROLLOUT_WORKFLOW,
+    rollout_trust_policy,
+    trust_policy,
+)
 from tests.test_github import ROLES, run_workflow_step, workflow_step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,27 +49,34 @@ def test_the_rollout_workflow_moves_on_only_rollouts_under_way_on_a_schedule() -
     assert "$GITHUB_STEP_SUMMARY" in status["run"]
 
 
-def test_only_the_apply_role_trusts_the_rollout_workflow() -> None:
-    subjects = [
-        subject
-        for statement in trust_policy(apply=True, repository="o/r", account="123456789012")[
-            "Statement"
-        ]
-        for subject in statement["Condition"]["StringEquals"][
-            "token.actions.githubusercontent.com:sub"
-        ]
-    ]
-    assert any(ROLLOUT_WORKFLOW in s and "environment:rollout" in s for s in subjects)
-    plan = str(trust_policy(apply=False, repository="o/r", account="123456789012"))
-    assert ROLLOUT_WORKFLOW not in plan
+def test_only_the_rollout_role_trusts_the_rollout_workflow_and_its_job_presents_it() -> None:
+    (statement,) = rollout_trust_policy(repository="o/r", account="123456789012")["Statement"]
+    (subject,) = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subject == (
+        f"repo:o/r:environment:{ROLLOUT_ENVIRONMENT}:job_workflow_ref:o/r/{ROLLOUT_WORKFLOW}"
+        "@refs/heads/main"
+    )
+    for apply in (False, True):
+        assert ROLLOUT_WORKFLOW not in str(
+            trust_policy(apply=apply, repository="o/r", account="123456789012")
+        )
+    job = workflow(ROLLOUT_WORKFLOW)["jobs"]["rollout"]
+    credentials = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert "RECONCILE_ROLLOUT_ROLE_ARN" in credentials["with"]["role-to-assume"]
+    assert "APPLY" not in credentials["with"]["role-to-assume"]
 
 
-@pytest.mark.parametrize("variables", [ROLES, {**ROLES, "RECONCILE_APPLY_ROLE_ARN": ""}])
+ROLLOUT_ROLES = {**ROLES, "RECONCILE_ROLLOUT_ROLE_ARN": "arn:aws:iam::210987654321:role/rollout"}
+
+
+@pytest.mark.parametrize(
+    "variables", [ROLLOUT_ROLES, {**ROLLOUT_ROLES, "RECONCILE_ROLLOUT_ROLE_ARN": ""}]
+)
 def test_the_rollout_groups_skip_until_the_apply_role_is_set(
     tmp_path: Path, variables: dict[str, str]
 ) -> None:
     step = workflow_step(ROLLOUT_WORKFLOW, "groups", "groups")
     run = run_workflow_step(tmp_path, step, variables)
     assert run.returncode == 0, run.output
-    ready = "true" if variables["RECONCILE_APPLY_ROLE_ARN"] else "false"
+    ready = "true" if variables["RECONCILE_ROLLOUT_ROLE_ARN"] else "false"
     assert run.outputs["ready"] == ready

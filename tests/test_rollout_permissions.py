@@ -70,3 +70,39 @@ def test_plan_reads_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert not any(
         a.startswith(("lambda:Tag", "lambda:Untag", "lambda:Invoke")) for a in actions(rolled)
     )
+
+
+def test_the_rollout_role_reads_moves_rollouts_and_never_creates_or_deletes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rolled = policy(tmp_path, capsys, "--rollout", ROLLED)
+    assert actions(rolled) == {
+        "lambda:ListAliases",
+        "lambda:GetFunction",
+        "lambda:GetProvisionedConcurrencyConfig",
+        "lambda:GetAlias",
+        "lambda:UpdateAlias",
+        "lambda:ListTags",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+        "cloudwatch:DescribeAlarms",
+        "lambda:InvokeFunction",
+    }
+    by_sid = {s["Sid"]: s for s in rolled["Statement"]}
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:payments-api"
+    assert by_sid["MoveRollouts"]["Resource"] == [function, f"{function}:*"]  # not orders
+    assert main(["permissions", "--rollout"]) == 0
+    anywhere = json.loads(capsys.readouterr().out)
+    assert {s["Sid"] for s in anywhere["Statement"]} >= {"MoveRollouts", "RolloutState"}
+    assert main(["permissions", "--apply", "--rollout"]) == 1
+
+
+def test_the_rollout_role_trusts_the_rollout_workflow(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["permissions", "--rollout", "--trust-policy", "--repo", "o/r", "--account"]
+    assert main([*args, "123456789012"]) == 0
+    (statement,) = json.loads(capsys.readouterr().out)["Statement"]
+    (subject,) = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subject.endswith(
+        ":environment:rollout:job_workflow_ref:o/r/.github/workflows/"
+        "reconcile-rollout.yml@refs/heads/main"
+    )

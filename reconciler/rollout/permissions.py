@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler import contract
 from reconciler.manifests import Manifest
-from reconciler.permissions import FunctionScope, actions_of
+from reconciler.permissions import FunctionScope, actions_of, policy
 from reconciler.rollout.cloud import RolloutCloud
 from reconciler.spec import FunctionSpec
 
@@ -100,3 +100,31 @@ def rollout_scopes(
                 )
         found.append(RolloutScope(scope, alarms, tuple(dict.fromkeys(hooks))))
     return found
+
+
+MOVE_OPERATIONS = ("get_alias", "update_alias")
+
+
+def rollout_policy(
+    provider: type, scopes: Sequence[RolloutScope], functions: Sequence[FunctionScope]
+) -> dict[str, Any]:
+    """The rollout role's policy: read the managed functions as plan does (a scheduled run plans
+    them, then keeps only the rollouts under way), move the aliases of functions with rollouts
+    (GetAlias, UpdateAlias: never create or delete one), and what rollouts themselves need. With
+    no manifests, every function and alarm."""
+    if not functions:
+        any_function = FunctionScope("*")
+        scopes = [RolloutScope(any_function, ("*",), (any_function,))]
+    document = policy(provider, apply=False, functions=functions)
+    moved = sorted({arn for s in scopes for arn in s.function.arns()})
+    if moved:
+        document["Statement"].append(
+            {
+                "Sid": "MoveRollouts",
+                "Effect": "Allow",
+                "Action": actions_of(provider, MOVE_OPERATIONS),
+                "Resource": moved,
+            }
+        )
+    document["Statement"].extend(statements(scopes, apply=True))
+    return document
