@@ -291,7 +291,9 @@ def _md_value(value: Any) -> str:
     if value is None:
         return _NONE
     if route := _route(value):
-        return f"{percent(route[0])} to v{_md(route[1])}"
+        return f"{percent(route[0])} to {_v(route[1], _md(route[1]))}"
+    if isinstance(value, dict) and isinstance(value.get("rules"), list):  # FunctionGraph's
+        return _code(f"requests with {_rules(value)} to {_v(str(value.get('version')))}")
     if isinstance(value, float):
         return repr(value)
     return _md(value if isinstance(value, str) else str(value))

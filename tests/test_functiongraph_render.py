@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.live import Route, RouteRule
-from reconciler.render import show_value, traffic
+from reconciler.live import DesiredAlias, FunctionTarget, LiveFunction, Route, RouteRule
+from reconciler.planner import DesiredFunction, plan
+from reconciler.render import plan_markdown, show_value, traffic
 
 RULES = (RouteRule("x-canary", "in", "internal,qa"), RouteRule("x-beta", "=", "1"))
 
@@ -33,3 +34,16 @@ def test_routing_values(value: object, shown: str) -> None:
 def test_traffic_of_a_rule_route_names_its_rules() -> None:
     assert traffic("v3", Route("v4", 0.0, RULES[:1])) == ("`v3` · `v4 for x-canary in internal,qa`")
     assert traffic("latest", None).startswith("`latest ")
+
+
+def test_markdown_shows_functiongraph_routing_in_words() -> None:
+    target = FunctionTarget("0" * 32, "ap-southeast-1", "checkout", "", "functiongraph", "default")
+    desired = (
+        DesiredAlias("live", "v3", None, Route("v4", 0.1)),
+        DesiredAlias("beta", "v3", None, Route("v4", 0.0, RULES[:1])),
+    )
+    made = plan([DesiredFunction(target, desired)], {target: LiveFunction(target, ())})
+    text = plan_markdown(made)
+    assert "routing: 10% to v4" in text
+    assert "routing: `requests with x-canary in internal,qa to v4`" in text
+    assert "{'version'" not in text
