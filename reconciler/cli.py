@@ -51,7 +51,8 @@ SANDBOX_VERSIONS_MAX = 1_000  # per function: each is published through moto, a 
 
 app = typer.Typer(
     name="reconcile",
-    help="Make AWS Lambda aliases match the manifests in git: plan, apply, drift.",
+    help="Make AWS Lambda and FunctionGraph aliases match the manifests in git: plan, apply, "
+    "drift.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -184,7 +185,7 @@ def _root(
         typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
     ] = False,
 ) -> None:
-    """Make AWS Lambda aliases match the manifests in git: plan, apply, drift."""
+    """Make AWS Lambda and FunctionGraph aliases match the manifests in git: plan, apply, drift."""
 
 
 # -- commands --------------------------------------------------------------------------------------
