@@ -126,11 +126,6 @@ def function_urn(region: str, project: str, package: str, name: str) -> str:
     return f"urn:fss:{region}:{project}:function:{package}:{name}:{LATEST}"
 
 
-def alias_urn(region: str, project: str, package: str, name: str, alias: str) -> str:
-    """The function's URN with ``!ALIAS`` in place of the version, as the API answers it."""
-    return f"urn:fss:{region}:{project}:function:{package}:{name}:!{alias}"
-
-
 def alias_name_problem(name: str) -> str | None:
     """Why FunctionGraph would refuse ``name`` as an alias name, or None."""
     if not 1 <= len(name) <= ALIAS_NAME_MAX:
