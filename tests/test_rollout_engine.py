@@ -471,3 +471,20 @@ def test_rollouts_of_one_apply_run_side_by_side(
     lasts = [i for i, line in enumerate(steps) if "100% on v13" in line]
     assert len(firsts) == len(lasts) == 2
     assert max(firsts) < min(lasts)  # both first steps before either end: side by side
+
+
+def test_a_runner_killed_after_the_last_write_is_finished_by_the_next(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a runner leaves it when killed between the write of 100 % and its after hook.
+    sandbox.change_alias("payments-api", "live", FunctionVersion="13")
+    lam = make_client(sandbox)
+    arn = lam.get_function(FunctionName="payments-api")["Configuration"]["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={TAG: "from=12 to=13 step=2 since=2026-11-22T04:00:00Z"})
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-ok}}"))
+    sandbox.reset_stats()
+    assert apply(sandbox, path) == 0
+    assert sandbox.stats()["calls"]["Invoke"] == 1  # the after hook, once
+    assert writes(sandbox) == 0
+    assert TAG not in tags(sandbox)
+    assert "rollout completed" in capsys.readouterr().out
