@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
@@ -442,8 +442,6 @@ def started(change: Change) -> bool:
 def under_way(plan: Plan) -> Plan:
     """Only the rollouts already under way (and those at 100 % with their end to finish): what a
     scheduled runner may move on without a new approval. Nothing else is applied."""
-    from dataclasses import replace  # noqa: PLC0415 - only here
-
     kept = [
         c
         for c in rollout_changes(plan)
@@ -454,8 +452,6 @@ def under_way(plan: Plan) -> Plan:
 
 def without_rollouts(plan: Plan) -> Plan:
     """The plan apply makes at once: everything but rollouts."""
-    from dataclasses import replace  # noqa: PLC0415 - only here
-
     return replace(plan, changes=tuple(c for c in plan.changes if c.rollout is None))
 
 

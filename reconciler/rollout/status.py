@@ -18,7 +18,15 @@ from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias
 from reconciler.plan import Change, Plan
 from reconciler.providers.base import AliasWriter
 from reconciler.rollout.cloud import RolloutCloud
-from reconciler.rollout.engine import Clock, Phase, Position, position, rollout_changes, utc_now
+from reconciler.rollout.engine import (
+    Clock,
+    Phase,
+    Position,
+    position,
+    read_states,
+    rollout_changes,
+    utc_now,
+)
 from reconciler.rollout.model import Rollout
 from reconciler.rollout.state import RolloutState, StateError, tag_key
 
@@ -84,8 +92,6 @@ def percent_on(live: LiveAlias, new: str) -> int:
 
 def statuses(plan: Plan, cloud: RolloutCloud, *, alarms: bool = True) -> list[RolloutStatus]:
     """Every rollout of the plan that a person needs to hear about, with its alarms' states."""
-    from reconciler.rollout.engine import read_states  # noqa: PLC0415 - a sibling, late
-
     changes = rollout_changes(plan)
     states = read_states(cloud, changes)
     found: list[RolloutStatus] = []
