@@ -7,7 +7,7 @@ import http.server
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -407,3 +407,82 @@ def test_a_failed_write_is_reported_and_the_next_run_converges(
     assert "failed" in out
     assert run(sandbox, capsys, "apply", str(estate), "--auto-approve")[0] == 0
     assert run(sandbox, capsys, "drift", str(estate))[0] == 0
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A FunctionGraph that keeps the body of every PUT, and shows one alias routed by rules."""
+
+    alias: ClassVar[dict[str, Any]] = {
+        "name": "beta",
+        "version": "v3",
+        "description": "",
+        "last_modified": "2026-01-01 00:00:00",
+        "additional_version_strategy": {
+            "v4": {
+                "rules": [{"rule_type": "header", "param": "x", "op": "=", "value": "a"}],
+                "combine_type": "and",
+            }
+        },
+    }
+    puts: ClassVar[list[dict[str, Any]]] = []
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def do_GET(self) -> None:
+        self._answer(self.alias)
+
+    def do_PUT(self) -> None:
+        sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.puts.append(sent)
+        self._answer({**sent, "name": "beta", "last_modified": "2026-01-01 00:00:01"})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.mark.parametrize(
+    ("routing", "weights", "strategy"),
+    [
+        (None, {}, {}),
+        (Route("v4", 0.2), {"v4": 20}, {}),
+        (
+            Route("v4", 0.0, (RouteRule("x", "=", "b"),), "or"),
+            {},
+            {
+                "v4": {
+                    "rules": [{"rule_type": "header", "param": "x", "op": "=", "value": "b"}],
+                    "combine_type": "or",
+                }
+            },
+        ),
+    ],
+)
+def test_an_update_says_what_routing_it_leaves_out(
+    routing: Route | None, weights: dict[str, int], strategy: dict[str, Any]
+) -> None:
+    """Leaving rule routing for weights or none sends the other field empty: whether the
+    service keeps a field a PUT leaves out is not documented, so none is left out."""
+    _Recorder.puts.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ)
+        current = provider.get_alias(T, "beta")
+        assert current is not None
+        provider.update_alias(T, DesiredAlias("beta", "v3", None, routing), current.revision_id)
+    finally:
+        server.shutdown()
+        server.server_close()
+    (sent,) = _Recorder.puts
+    assert sent.get("additional_version_weights") == weights
+    assert sent.get("additional_version_strategy") == strategy

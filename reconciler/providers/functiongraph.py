@@ -292,11 +292,16 @@ class FunctionGraphProvider:
                 f"alias {address} changed since the plan (last_modified or a managed field)",
                 status=412,
             )
-        fields: dict[str, Any] = {"version": desired.version, **_routing_fields(desired.routing)}
+        # Both routing fields, the one not used empty: whether the service keeps a field that a
+        # PUT leaves out is not documented, so none is left out.
+        fields: dict[str, Any] = {
+            "version": desired.version,
+            "additional_version_weights": {},
+            "additional_version_strategy": {},
+            **_routing_fields(desired.routing),
+        }
         if desired.description is not None:
             fields["description"] = desired.description
-        if desired.routing is None:
-            fields["additional_version_weights"] = {}
         request = UpdateVersionAliasRequest(
             target.arn, desired.name, UpdateVersionAliasRequestBody(**fields)
         )
