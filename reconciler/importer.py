@@ -6,6 +6,7 @@ Pure: it turns what was read into file text. The CLI reads, checks for existing 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from reconciler.live import FunctionTarget, LiveAlias
 from reconciler.manifests import float_text
@@ -15,7 +16,8 @@ SCHEMA_FILE = "manifest.schema.json"
 # What a double-quoted YAML scalar cannot hold as itself, or holds as something else to some
 # reader: its own quote and backslash, C0 and C1 controls, DEL, line breaks of any YAML version
 # (U+0085, U+2028, U+2029), the byte order mark, surrogates and non-characters. Written as escapes,
-# they read back exactly; everything else (é, 日本, emoji) is written as it is, for reviewers.
+# they read back exactly; so are format characters (_text). Everything else (é, 日本, emoji) is
+# written as it is, for reviewers.
 _ESCAPED = re.compile(
     r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufdd0-\ufdef'
     + "".join(rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17))
@@ -91,12 +93,16 @@ def manifest_text(
 
 def _text(value: str) -> str:
     """``value`` as a double-quoted YAML scalar on one line, that every YAML reader reads back
-    exactly."""
-    return '"' + _ESCAPED.sub(_escape, value) + '"'
+    exactly, and that shows a reviewer what it holds: format characters (bidi overrides and
+    isolates, zero-width characters, the soft hyphen, tag characters) are escaped too, as plan
+    output shows them, so they cannot reorder or hide the text around them."""
+    text = _ESCAPED.sub(lambda match: _escape(match.group()), value)
+    if not text.isascii():
+        text = "".join(_escape(c) if unicodedata.category(c) == "Cf" else c for c in text)
+    return '"' + text + '"'
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
+def _escape(char: str) -> str:
     short = _SHORT_ESCAPES.get(char)
     if short is not None:
         return short

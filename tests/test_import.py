@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,21 @@ def test_descriptions_are_written_readable_and_read_back_exactly(tmp_path: Path)
         ("# just a comment\x85prune: true", 1e-05),
     ]
     assert spec.prune is False
+
+
+def test_invisible_and_bidi_characters_are_written_as_escapes(tmp_path: Path) -> None:
+    """A reviewer reads an imported manifest in a pull request: a right-to-left override or a
+    zero-width character in a live description must not reorder or hide what the file shows.
+    They are written as escapes (as plan output shows them), and read back exactly."""
+    target = FunctionTarget(ACCOUNT, REGION, "f")
+    hidden = "safe\u202e# evil\u202c \u200bzero\u2066iso\u2069 \u00adsoft \U000e0041tag"
+    text = manifest_text(target, (LiveAlias("a", "1", hidden, None, "r1"),))
+    for escape in ("\\u202e", "\\u202c", "\\u200b", "\\u2066", "\\u2069", "\\xad"):
+        assert escape in text
+    assert "\\U000e0041" in text
+    assert not any(unicodedata.category(char) == "Cf" for char in text)
+    (tmp_path / "f.yaml").write_text(text, encoding="utf-8")
+    assert load_manifests([tmp_path]).specs[0].aliases[0].description == hidden
 
 
 def test_a_description_no_yaml_file_can_hold_stops_the_import(
