@@ -506,7 +506,7 @@ def rollout_status(
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
     sandbox_seed: SandboxSeedOpt = None,
-    rate: RateOpt = CONTROL_PLANE_RATE,
+    rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
 ) -> int:
     """List the manifests' rollouts in progress and rolled back, with their alarms."""

@@ -964,3 +964,27 @@ def test_a_saved_plan_is_refused_when_the_manifests_moved_on(
     code, _, err = run(sandbox, capsys, "apply", str(estate), "--manifests", str(estate))
     assert code == 1
     assert "--manifests goes with a saved plan" in err
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1"])
+def test_plan_sandbox_seeds_functions_in_every_partition(
+    region: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Manifests in China and GovCloud Regions plan against the embedded sandbox: their
+    execution roles are made in the Region's partition, as moto requires."""
+    manifest = tmp_path / "api.yaml"
+    manifest.write_text(
+        f"function: api\nregion: {region}\naliases:\n  - name: live\n    version: 2\n",
+        encoding="utf-8",
+    )
+    code = main(["plan", str(manifest), "--sandbox"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+
+
+def test_rollout_status_with_sandbox_is_unpaced_like_every_other_command() -> None:
+    """--rate defaults to the quotas of what a command talks to, for rollout status too."""
+    command: Any = typer.main.get_command(app)
+    status = command.commands["rollout"].commands["status"]
+    rate = next(p for p in status.params if p.name == "rate")
+    assert rate.default is None

@@ -140,3 +140,17 @@ def test_seeding_works_after_a_reset(sandbox: Sandbox) -> None:
     sandbox.seed({"functions": [{"name": FN, "versions": 2}]})
     versions = make_client(sandbox).list_versions_by_function(FunctionName=FN)["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
+
+
+def test_seeding_versions_onto_an_existing_function_rotates_its_revision(
+    sandbox: Sandbox,
+) -> None:
+    """Seeding more versions onto a function publishes them, which rotates $LATEST's
+    RevisionId as PublishVersion does: the old one no longer guards a write."""
+    sandbox.seed({"region": REGION, "functions": [{"name": "api", "versions": 1}]})
+    lam = make_client(sandbox)
+    before = lam.get_function(FunctionName="api")["Configuration"]["RevisionId"]
+    sandbox.seed({"region": REGION, "functions": [{"name": "api", "versions": 3}]})
+    with pytest.raises(ClientError) as refused:
+        lam.update_function_configuration(FunctionName="api", Description="x", RevisionId=before)
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailedException"

@@ -32,6 +32,8 @@ from moto.core.request import Request
 from moto.iam.models import iam_backends
 from werkzeug.exceptions import HTTPException
 
+from reconciler.contract import partition_of
+
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 
 # Signing names the sandbox serves: the moto backend behind each, and the host its URL patterns
@@ -183,18 +185,20 @@ class MotoState:
     def _lambda(self) -> Any:
         return lambda_backends[self.account]
 
-    @property
-    def _iam(self) -> Any:
-        return iam_backends[self.account]["aws"]
+    def _iam(self, region: str) -> Any:
+        """IAM of the Region's partition: moto refuses a function a role of another one."""
+        return iam_backends[self.account][partition_of(region)]
 
-    def ensure_role(self, name: str) -> str:
-        """The ARN of the execution role ``name``, created if missing."""
+    def ensure_role(self, name: str, region: str) -> str:
+        """The ARN of the execution role ``name`` in the partition of ``region``, created if
+        missing."""
         if name.startswith("arn:"):
             return name
-        for role in self._iam.get_roles():
+        iam = self._iam(region)
+        for role in iam.get_roles():
             if role.name == name:
                 return str(role.arn)
-        role = self._iam.create_role(
+        role = iam.create_role(
             role_name=name,
             assume_role_policy_document=LAMBDA_TRUST_POLICY,
             path="/",

@@ -102,6 +102,7 @@ class Sandbox:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -280,7 +281,7 @@ class Sandbox:
         state, account, region, name = self._state, self.account, function.region, function.name
         roles = {function.role} | {v.role for v in function.versions if v.role}
         try:
-            arns = {role: state.ensure_role(role) for role in roles}
+            arns = {role: state.ensure_role(role, region) for role in roles}
             published = state.published(region, name)
             if published is None:
                 state.create_function(region, name, arns[function.role], self._code())
@@ -290,6 +291,7 @@ class Sandbox:
                 number = state.publish(region, name, role, self._code())
                 dead_letter = version.dead_letter
                 self.app.functions.set_dead_letter(account, region, name, number, dead_letter)
+                self.app.revisions.rotate(account, region, name)  # as PublishVersion does
         except Refused as exc:
             raise SeedError(f"cannot seed function {name}: {exc.message[:300]}") from None
         for alarm in function.alarms:
