@@ -7,16 +7,19 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from reconciler.cli import main
 from reconciler.errors import SeedError
 from reconciler.sandbox import Sandbox
 from tests.conftest import ACCOUNT, REGION, make_client
 
 FN = "payments-api"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _moto_api(sandbox: Sandbox, path: str, query: dict[str, str] | None = None) -> Any:
@@ -154,3 +157,18 @@ def test_seeding_versions_onto_an_existing_function_rotates_its_revision(
     with pytest.raises(ClientError) as refused:
         lam.update_function_configuration(FunctionName="api", Description="x", RevisionId=before)
     assert refused.value.response["Error"]["Code"] == "PreconditionFailedException"
+
+
+@pytest.mark.parametrize("value", ["0x_", "2024-13-45", "0b_"])
+def test_a_seed_file_yaml_cannot_build_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """PyYAML's YAML 1.1 constructors raise ValueError on some scalars that scan as numbers or
+    dates (0x_, a 13th month): that is the file's fault, named as such, never a traceback."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(f"functions:\n  - name: f\n    versions: {value}\n", encoding="utf-8")
+    code = main(["plan", str(ROOT / "manifests"), "--sandbox", "--sandbox-seed", str(seed)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.startswith(f"error: {seed}: not valid YAML"), err
+    assert "Traceback" not in err

@@ -110,7 +110,9 @@ def load_seed_file(path: Path, default_region: str) -> list[FunctionSeed | Funct
         raise SeedError(f"{path}: cannot read the seed file: {exc}") from None
     try:
         data = yaml.load(text, Loader=LOADER)
-    except yaml.YAMLError as exc:
+    # PyYAML's YAML 1.1 constructors raise ValueError for some scalars that scan as numbers or
+    # dates (0x_, 2024-13-45): the file's fault too.
+    except (yaml.YAMLError, ValueError) as exc:
         raise SeedError(f"{path}: not valid YAML: {exc}") from None
     try:
         return parse_seed(data, default_region)
