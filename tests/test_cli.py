@@ -489,16 +489,43 @@ def test_help_at_80_columns_shows_every_option_whole(
     assert "--no-" not in text.replace("--no-wait", "")  # flags are flags; --no-wait is one
 
 
-def test_help_imports_nothing_help_does_not_print() -> None:
-    """`reconcile --help` is the first thing anyone runs: it loads the CLI and typer, not the
-    models, the SDKs or the sandbox (each command imports what it needs when it runs)."""
-    heavy = ("pydantic", "boto3", "botocore", "yaml", "deepdiff", "moto", "huaweicloudsdkcore")
-    ours = ("reconciler.render", "reconciler.plan", "reconciler.functiongraph")
+SDKS = ("boto3", "botocore", "moto", "huaweicloudsdkcore", "huaweicloudsdkfunctiongraph")
+
+
+@pytest.mark.parametrize(
+    ("command", "unwanted"),
+    [
+        # The first thing anyone runs: the CLI and typer, not the models.
+        (
+            ["--help"],
+            (
+                "pydantic",
+                "yaml",
+                "deepdiff",
+                "reconciler.render",
+                "reconciler.plan",
+                "reconciler.functiongraph",
+                *SDKS,
+            ),
+        ),
+        # Validation reads files: no cloud SDK, no sandbox, no rollout engine.
+        (
+            ["validate", "manifests/"],
+            (*SDKS, "deepdiff", "reconciler.sandbox", "reconciler.rollout.engine"),
+        ),
+    ],
+    ids=["help", "validate"],
+)
+def test_a_command_imports_only_what_it_needs(
+    command: list[str], unwanted: tuple[str, ...]
+) -> None:
+    """Each command imports what it needs when it runs: --help and validate, the commands
+    anyone runs first and most, load no SDK."""
     probe = (
         "import sys\n"
         "from reconciler.cli import main\n"
-        "main(['--help'])\n"
-        f"print([m for m in {heavy + ours!r} if m in sys.modules])\n"
+        f"main({command!r})\n"
+        f"print([m for m in {unwanted!r} if m in sys.modules])\n"
     )
     answer = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
