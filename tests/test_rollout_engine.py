@@ -488,3 +488,19 @@ def test_a_runner_killed_after_the_last_write_is_finished_by_the_next(
     assert writes(sandbox) == 0
     assert TAG not in tags(sandbox)
     assert "rollout completed" in capsys.readouterr().out
+
+
+def test_a_canary_by_hand_is_taken_over_never_moved_back(
+    sandbox: Sandbox, estate: Path, seen: list[tuple[str, float | None]]
+) -> None:
+    routing = {"AdditionalVersionWeights": {"13": 0.3}}  # the manifest's routing until now
+    sandbox.change_alias("payments-api", "live", FunctionVersion="12", RoutingConfig=routing)
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    assert apply(sandbox, path, "--no-wait") == 0  # held where it is, a full bake from now
+    assert alias(sandbox) == ("12", 0.3)
+    assert "weight=0.3" in tags(sandbox)[TAG]
+    assert writes(sandbox) == 0
+    assert apply(sandbox, path) == 0
+    time.sleep(0.1)
+    moved = [state for state in seen if state != ("12", None)]  # before the hand change
+    assert moved == [("12", 0.3), ("12", 0.5), ("13", None)]  # never back to 10 %

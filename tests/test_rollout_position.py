@@ -34,7 +34,13 @@ def state(step: int, failed: str | None = None, old: str = "12") -> RolloutState
         (live("12", "13", 0.5), state(2), Phase.BAKING, 2, T0),
         (live("12", "13", 0.1), state(2), Phase.STALE, 0, None),  # gone back: not ours
         (live("12", "13", 0.3), state(1), Phase.STALE, 0, None),  # not a step
-        (live("12", "13", 0.3), None, Phase.STALE, 0, None),
+        (live("12", "13", 0.3), None, Phase.BAKING, 1, None),  # a canary by hand: held, adopted
+        (live("12", "13", 0.05), None, Phase.NOT_STARTED, 0, None),  # below the first step
+        (live("12", "13", 0.7), None, Phase.BAKING, 2, None),  # above the last: promoted next
+        (live("12", "13", 0.3), RolloutState("12", "13", 1, T0, weight=0.3), Phase.BAKING, 1, T0),
+        (live("12", "13", 0.2), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),
+        (live("12", "13", 0.5), RolloutState("12", "13", 1, T0, weight=0.3), Phase.BAKING, 2, None),
+        (live("12", "13", 0.1), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),
         (live("12"), state(1), Phase.STALE, 0, None),  # routing removed by someone
         (live("11", "13", 0.1), state(1), Phase.STALE, 0, None),  # primary moved
         (live("13"), state(3), Phase.AT_FULL, 0, None),
@@ -66,7 +72,17 @@ def test_the_tag_round_trips_and_is_read_strictly() -> None:
         == "from=12 to=13 step=2 since=2026-11-22T04:00:00Z failed=alarm why=p99___1s__errors_"
     )
     assert RolloutState.from_tag(value) == failing
-    for bad in ("", "from=12", "from=12 to=13 step=x since=2026-11-22T04:00:00Z", "a b"):
+    held = RolloutState("12", "13", 1, T0, weight=1e-05)
+    assert held.to_tag().endswith(" weight=0.00001")
+    assert RolloutState.from_tag(held.to_tag()) == held
+    for bad in (
+        "",
+        "from=12",
+        "from=12 to=13 step=x since=2026-11-22T04:00:00Z",
+        "a b",
+        "from=12 to=13 step=1 since=2026-11-22T04:00:00Z weight=1.5",
+        "from=12 to=13 step=1 since=2026-11-22T04:00:00Z weight=1e-05",
+    ):
         with pytest.raises(StateError):
             RolloutState.from_tag(bad)
 

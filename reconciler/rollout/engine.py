@@ -52,6 +52,7 @@ class Position:
     step: int = 0  # the step now live, from 1 (BAKING)
     since: datetime | None = None  # when that step began; None: not recorded, the bake starts now
     message: str = ""
+    adopted: float | None = None  # a weight between steps, found live, held as ``step``
 
 
 def step_of(rollout: Rollout, weight: float) -> int | None:
@@ -95,16 +96,25 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
             return Position(Phase.STALE, message=f"its routing to v{new} was removed or changed")
     if routing is None or routing.version != new:
         return Position(Phase.NOT_STARTED)
-    step = step_of(rollout, routing.weight)
+    weight = routing.weight
+    step = step_of(rollout, weight)
+    if mine is None:
+        if step is not None:
+            return Position(Phase.BAKING, step)  # not recorded: hold it a full bake from now
+        # Routing of the manifest's own (a canary by hand, say) at a weight between steps: held
+        # a full bake from now, then on to the next step above it, never back below it.
+        below = sum(1 for w in rollout.weights if w < weight)
+        if below == 0:
+            return Position(Phase.NOT_STARTED)
+        return Position(Phase.BAKING, below, adopted=weight)
+    if mine.weight is not None and abs(mine.weight - weight) <= WEIGHT_TOLERANCE:
+        return Position(Phase.BAKING, mine.step, mine.since, adopted=weight)
     if step is None:
         return Position(
             Phase.STALE,
-            message=f"{routing.weight:.4g} to v{new} is not a step of the rollout; someone else "
-            "set it",
+            message=f"{weight:.4g} to v{new} is not a step of the rollout; someone else set it",
         )
-    if mine is None:
-        return Position(Phase.BAKING, step)  # not recorded: hold it a full bake from now
-    if mine.step == step:
+    if mine.step == step and mine.weight is None:
         return Position(Phase.BAKING, step, mine.since)
     if mine.step == step - 1:
         return Position(Phase.BAKING, step)  # written, but killed before it was recorded
@@ -235,7 +245,9 @@ class Runner:
             assert where.step >= 1
             old = self.live.version
             since = where.since
-            state = RolloutState(old, self.new, where.step, since or self.clock())
+            state = RolloutState(
+                old, self.new, where.step, since or self.clock(), weight=where.adopted
+            )
             if since is None:  # record the step it is at; its bake starts now
                 self._record(state)
         while True:

@@ -19,6 +19,7 @@ TAG_VALUE_MAX = 256
 FAILURES = ("alarm", "hook", "aborted")
 _NOT_TAG_TEXT = re.compile(r"[^\w.:/=+\-@]")
 _VERSION = re.compile(r"[0-9]+", re.ASCII)
+_WEIGHT = re.compile(r"0\.[0-9]{1,20}", re.ASCII)
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -47,6 +48,7 @@ class RolloutState:
     since: datetime
     failed: str | None = None  # one of FAILURES while a failure stands
     why: str = ""  # the alarm or hook that failed, shortened to tag characters
+    weight: float | None = None  # the weight held, when it is not the step's (found live)
 
     def failing(self, failed: str, why: str) -> RolloutState:
         return replace(self, failed=failed, why=_tag_text(why)[:80])
@@ -58,6 +60,8 @@ class RolloutState:
             f"step={self.step}",
             f"since={self.since.astimezone(UTC).strftime(_TIME)}",
         ]
+        if self.weight is not None:
+            words.append(f"weight={self.weight:.10f}".rstrip("0"))
         if self.failed:
             words.append(f"failed={self.failed}")
             if self.why:
@@ -76,7 +80,7 @@ class RolloutState:
             if not equals or key in fields:
                 raise StateError(f"{word[:40]!r} is not a key=value word, or is there twice")
             fields[key] = text
-        unknown = set(fields) - {"from", "to", "step", "since", "failed", "why"}
+        unknown = set(fields) - {"from", "to", "step", "since", "failed", "why", "weight"}
         if unknown:
             raise StateError(f"unknown words: {', '.join(sorted(unknown))}")
         try:
@@ -94,7 +98,12 @@ class RolloutState:
         failed = fields.get("failed")
         if failed is not None and failed not in FAILURES:
             raise StateError(f"failed= must be one of {', '.join(FAILURES)}")
-        return cls(old, new, int(step), when, failed, fields.get("why", ""))
+        weight = None
+        if "weight" in fields:
+            if _WEIGHT.fullmatch(fields["weight"]) is None or not 0 < float(fields["weight"]) < 1:
+                raise StateError("weight= must be a weight between 0 and 1")
+            weight = float(fields["weight"])
+        return cls(old, new, int(step), when, failed, fields.get("why", ""), weight)
 
 
 def _tag_text(text: str) -> str:
