@@ -486,3 +486,123 @@ def test_an_update_says_what_routing_it_leaves_out(
     (sent,) = _Recorder.puts
     assert sent.get("additional_version_weights") == weights
     assert sent.get("additional_version_strategy") == strategy
+
+
+def fg_manifest(tmp_path: Path, body: str) -> Path:
+    """A directory holding one FunctionGraph manifest of payments, ``body`` after its head."""
+    directory = tmp_path / "m"
+    directory.mkdir(exist_ok=True)
+    head = f"provider: functiongraph\nfunction: payments\nproject: {PROJECT}\nregion: {REGION}\n"
+    (directory / "payments.yaml").write_text(head + body, encoding="utf-8")
+    return directory
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """A FunctionGraph that answers every call with one fixed body."""
+
+    body: bytes = b"[]"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_PUT = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+ALIAS = {"name": "live", "version": "v1", "description": "", "last_modified": "2026-01-01 00:00:00"}
+
+
+class _ListsAsDocumented(_Answers):
+    """FunctionGraph as documented: the listing has no additional_version_strategy; the alias
+    itself (ShowVersionAlias) has the rule routing another writer gave it."""
+
+    shown: ClassVar[dict[str, Any]] = {
+        **ALIAS,
+        "additional_version_strategy": {
+            "v2": {
+                "rules": [{"rule_type": "header", "param": "x-canary", "op": "=", "value": "qa"}],
+                "combine_type": "and",
+            }
+        },
+    }
+
+    def do_GET(self) -> None:
+        listing = "/aliases/" not in (self.path or "")
+        if listing:
+            entry = {k: v for k, v in self.shown.items() if k != "additional_version_strategy"}
+            self.body = json.dumps([entry]).encode()
+        else:
+            self.body = json.dumps(self.shown).encode()
+        self._answer()
+
+
+def test_drift_sees_rule_routing_that_the_listing_does_not_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing has no version strategy; drift reads each alias as the guard does
+    (ShowVersionAlias), so rule routing added out of band is seen."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ListsAsDocumented)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "ak")
+        monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sk")
+        monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+        monkeypatch.setenv(
+            "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1",
+            f"http://127.0.0.1:{server.server_address[1]}",
+        )
+        directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v1}\n")
+        code = main(["drift", str(directory)])
+        out, err = capsys.readouterr()
+        assert code == 2, out + err  # requests with x-canary = qa go to v2; the manifest says none
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_changing_rules_that_are_already_there_applies_without_a_stale_refusal(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan's revision comes from the same read the guard makes, so an alias that already
+    has rules is updated, not refused as stale."""
+    rule = {"rule_type": "header", "param": "x-canary", "op": "=", "value": "old"}
+    sandbox.app.functiongraph.put_alias(
+        PROJECT,
+        REGION,
+        "payments",
+        "beta",
+        version="v3",
+        additional_version_strategy={"v4": {"rules": [rule], "combine_type": "and"}},
+    )
+    code, out, err = run(sandbox, capsys, "apply", str(estate), "--auto-approve")
+    assert code == 0, out + err
+    assert "internal" in json.dumps(fg_aliases(sandbox)["beta"])
+    assert run(sandbox, capsys, "drift", str(estate))[0] == 0
+
+
+def test_the_same_alias_listed_twice_is_refused_not_one_of_them_dropped() -> None:
+    """A listing that names one alias twice is a malformed answer, as on Lambda: keeping one of
+    the two would hide what the other says."""
+    twice = [{**ALIAS, "version": "v2"}, ALIAS]
+    handler = type("Handler", (_Answers,), {"body": json.dumps(twice).encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError, match="twice"):
+            provider.read_function(T)
+    finally:
+        server.shutdown()
+        server.server_close()

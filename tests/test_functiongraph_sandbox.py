@@ -99,8 +99,8 @@ def test_rule_based_routing_round_trips(fgs: Any) -> None:
     strategy = {"v2": VersionStrategy(rules=[rule], combine_type="and")}
     made = create(fgs, "beta", "v1", additional_version_strategy=strategy)
     assert made.additional_version_strategy["v2"].rules[0].value == "qa,internal"
-    listed = json.loads(fgs.list_version_aliases(ListVersionAliasesRequest(URN)).raw_content)
-    assert listed[0]["additional_version_strategy"]["v2"]["combine_type"] == "and"
+    shown = fgs.show_version_alias(ShowVersionAliasRequest(URN, "beta"))
+    assert shown.additional_version_strategy["v2"].combine_type == "and"
 
 
 def test_versions_are_listed_with_latest_and_published(fgs: Any) -> None:
@@ -297,3 +297,25 @@ def test_the_admin_api_changes_a_functiongraph_alias_as_another_writer_would(
     assert caught.value.code == 400
     python = sandbox.change_functiongraph_alias(PROJECT, REGION, "payments", "live", version="v3")
     assert python["version"] == "v3"
+
+
+def test_the_sandbox_lists_aliases_with_the_fields_the_service_lists(sandbox: Sandbox) -> None:
+    """ListVersionAliases answers FuncAlias objects (name, description, version, last_modified,
+    alias_urn, additional_version_weights), as Huawei Cloud's "Querying All Version Aliases of a
+    Function" and the SDK's ListVersionAliasResult define them: no additional_version_strategy,
+    which only ShowVersionAlias has."""
+    from huaweicloudsdkfunctiongraph.v2.model.list_version_alias_result import (  # noqa: PLC0415
+        ListVersionAliasResult,
+    )
+
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=2)
+    client = fg_client(sandbox)
+    rule = VersionStrategyRules(rule_type="header", param="x-canary", op="=", value="qa")
+    body = CreateVersionAliasRequestBody(
+        name="beta", version="v1", additional_version_strategy={"v2": VersionStrategy([rule])}
+    )
+    client.create_version_alias(CreateVersionAliasRequest(URN, body))
+    listed = json.loads(client.list_version_aliases(ListVersionAliasesRequest(URN)).raw_content)
+    assert set(listed[0]) <= set(ListVersionAliasResult.attribute_map.values()), listed[0]
+    shown = client.show_version_alias(ShowVersionAliasRequest(URN, "beta")).to_json_object()
+    assert "x-canary" in json.dumps(shown)

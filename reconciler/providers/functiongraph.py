@@ -181,8 +181,16 @@ class FunctionGraphProvider:
             entries = answer.to_json_object()
             if not isinstance(entries, list):
                 raise MalformedAnswerError("the alias list is not a JSON array")
-            aliases = tuple(sorted((live_alias(e) for e in entries), key=lambda a: a.name))
-        return LiveFunction(target, aliases)
+            listed = [live_alias(e) for e in entries]
+            names = [a.name for a in listed]
+            twice = next((n for n in names if names.count(n) > 1), None)
+            if twice is not None:
+                raise MalformedAnswerError(f"alias {twice!r} twice in one listing")
+        # The listing has no additional_version_strategy (the API reference's FuncAlias, the
+        # SDK's ListVersionAliasResult); each alias is read as the guard reads it, so that plan,
+        # drift and the guard see the same alias. At most 10 a function.
+        shown = (self.get_alias(target, name) for name in sorted(names))
+        return LiveFunction(target, tuple(a for a in shown if a is not None))
 
     @needs("functiongraph:function:getAlias")
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:

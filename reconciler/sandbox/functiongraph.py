@@ -203,7 +203,7 @@ class FunctionGraphService:
             function = self._function(request)
             operation = request.operation
             if operation == "ListVersionAliases":
-                return 200, [dict(a) for _, a in sorted(function.aliases.items())]
+                return 200, [_listed(a) for _, a in sorted(function.aliases.items())]
             if operation == "CreateVersionAlias":
                 return self._create(function, _object(body))
             if operation == "ListFunctionVersions":
@@ -381,6 +381,12 @@ def versions_to_seed(names: set[str]) -> list[str]:
         highest = max(int(m[1]) for m in numbered if m is not None)
         return [f"v{n}" for n in range(1, min(highest, VERSIONS_SEEDED_MAX) + 1)]
     return sorted(names)
+
+
+def _listed(alias: dict[str, Any]) -> dict[str, Any]:
+    """An alias as ListVersionAliases shows it: the API reference's FuncAlias and the SDK's
+    ListVersionAliasResult have no ``additional_version_strategy`` (ShowVersionAlias has it)."""
+    return {k: v for k, v in alias.items() if k != "additional_version_strategy"}
 
 
 def _object(body: bytes) -> dict[str, Any]:
