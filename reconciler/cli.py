@@ -72,6 +72,11 @@ class Output(str, Enum):
     json = "json"
 
 
+class Cloud(str, Enum):
+    lambda_ = "lambda"
+    functiongraph = "functiongraph"
+
+
 Paths = Annotated[
     list[Path],
     typer.Argument(help="Manifest files or directories (every *.yaml / *.yml, recursively)."),
@@ -133,6 +138,14 @@ DefaultAccountOpt = Annotated[
         "another account then leaves them alone.",
     ),
 ]
+ProviderOpt = Annotated[
+    Cloud | None,
+    typer.Option(
+        "--provider",
+        help="Only the manifests on this cloud; the others are neither read nor touched (a job "
+        "with one cloud's credentials: the GitHub workflows pass lambda).",
+    ),
+]
 TargetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -154,6 +167,7 @@ class Connection:
     targets: tuple[str, ...] = ()
     rate: float | None = None  # None: the quotas of what it talks to (AWS: 15/s; a sandbox: none)
     default_account: str | None = None
+    provider: Cloud | None = None  # only the manifests on this cloud
 
 
 def _err(message: str) -> None:
@@ -237,6 +251,7 @@ def plan(
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
+    cloud: ProviderOpt = None,
 ) -> int:
     """Show what apply would change. Reads only; writes nothing."""
 
@@ -249,6 +264,7 @@ def plan(
         tuple(target or ()),
         rate,
         default_account,
+        cloud,
     )
     if out is not None:
         _check_writable(out, "the plan")
@@ -312,6 +328,7 @@ def apply(
             "starting one, like any other change, goes through the approved apply).",
         ),
     ] = False,
+    cloud: ProviderOpt = None,
 ) -> int:
     """Make the aliases match: every write guarded by the RevisionId read at plan time."""
     from reconciler import render
@@ -329,6 +346,7 @@ def apply(
         tuple(target or ()),
         rate,
         default_account,
+        cloud,
     )
     if report is not None:
         _check_writable(report, "the apply report")  # before any write, not after them all
@@ -340,6 +358,8 @@ def apply(
         )
     if saved is not None and default_account is not None:
         raise InputError("--default-account goes with manifests: a saved plan is resolved already")
+    if saved is not None and cloud is not None:
+        raise InputError("--provider goes with manifests: a saved plan is made already")
     if manifests:
         _check_planned_from(saved, paths[0], manifests, connection.region)
     with _session(connection, [] if saved else paths) as (provider, loaded):
@@ -451,6 +471,7 @@ def drift(
     rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
     markdown_limit: MarkdownLimitOpt = COMMENT_LIMIT,
+    cloud: ProviderOpt = None,
 ) -> int:
     """Report where the cloud no longer matches the manifests. Exit 2 when it does not."""
     from reconciler import render
@@ -464,6 +485,7 @@ def drift(
         tuple(target or ()),
         rate,
         default_account,
+        cloud,
     )
     from reconciler.rollout import report as rollout_report
 
@@ -508,6 +530,7 @@ def rollout_status(
     sandbox_seed: SandboxSeedOpt = None,
     rate: RateOpt = None,
     default_account: DefaultAccountOpt = None,
+    cloud: ProviderOpt = None,
 ) -> int:
     """List the manifests' rollouts in progress and rolled back, with their alarms."""
     from reconciler.rollout import report as rollout_report
@@ -523,6 +546,7 @@ def rollout_status(
         tuple(target or ()),
         rate,
         default_account,
+        cloud,
     )
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
@@ -763,6 +787,7 @@ def permissions(
     ] = "main",
     region: RegionOpt = None,
     default_account: DefaultAccountOpt = None,
+    cloud: ProviderOpt = None,
 ) -> int:
     """Print a least-privilege IAM policy (JSON) for plan/drift or for apply, or with
     --trust-policy the trust policy of its role (README, GitOps setup). Without --region and
@@ -805,6 +830,19 @@ def permissions(
     functiongraph: list[FunctionGraphScope] = []
     manifests = load_manifests(paths).manifests if paths else ()
     on_lambda = [m for m in manifests if not isinstance(m.spec, FunctionGraphSpec)]
+    if cloud is None and on_lambda and len(on_lambda) < len(manifests):
+        raise InputError(
+            "these manifests are on AWS Lambda and on Huawei Cloud FunctionGraph, whose IAMs "
+            "take a policy each: pass --provider lambda or --provider functiongraph"
+        )
+    if cloud is Cloud.functiongraph and for_rollout:
+        raise InputError("rollouts are Lambda's only: --rollout goes with --provider lambda")
+    if cloud is not None:
+        wanted = cloud is Cloud.functiongraph
+        manifests = tuple(m for m in manifests if isinstance(m.spec, FunctionGraphSpec) == wanted)
+        on_lambda = [] if wanted else on_lambda
+        if paths and not manifests:
+            raise InputError(f"no manifest is on {cloud.value}: check --provider, or the paths")
     for manifest in manifests:
         if isinstance(manifest.spec, FunctionGraphSpec):
             fg_ref = manifest.spec.where
@@ -826,11 +864,10 @@ def permissions(
         return EXIT_OK
     extra = statements(rollout_scopes(on_lambda, scopes), apply=for_apply)
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
-    if functiongraph:  # a Huawei Cloud IAM policy too; alone when no manifest is Lambda's
-        huawei = functiongraph_policy(
+    if cloud is Cloud.functiongraph or (functiongraph and not scopes):  # Huawei Cloud's IAM
+        document = functiongraph_policy(
             FunctionGraphProvider, apply=for_apply, functions=functiongraph
         )
-        document = {"aws_lambda": document, "functiongraph": huawei} if scopes else huawei
     print(json.dumps(document, indent=2))
     return EXIT_OK
 
@@ -847,6 +884,7 @@ def groups(
             "belong to its group. Needed when some manifest names none.",
         ),
     ] = None,
+    cloud: ProviderOpt = None,
 ) -> int:
     """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
     group, each limited to it with --target. Every function is in exactly one group (on
@@ -854,8 +892,11 @@ def groups(
     from reconciler.functiongraph import FunctionGraphSpec
     from reconciler.manifests import load_manifests
 
-    found: set[tuple[str, str]] = set()
+    found: set[tuple[str, str, Cloud]] = set()
     for manifest in load_manifests(paths, default_region=region).manifests:
+        on = Cloud.functiongraph if isinstance(manifest.spec, FunctionGraphSpec) else Cloud.lambda_
+        if cloud is not None and on is not cloud:
+            continue
         if isinstance(manifest.spec, FunctionGraphSpec):
             fg_ref = manifest.spec.where
             if fg_ref.project is None or fg_ref.region is None:
@@ -863,7 +904,7 @@ def groups(
                     f"{manifest.source}: {manifest.spec.function} names no project or Region; "
                     "set them in the manifest (a FunctionGraph group is a project and a Region)"
                 )
-            found.add((fg_ref.project, fg_ref.region))
+            found.add((fg_ref.project, fg_ref.region, on))
             continue
         ref = manifest.spec.where
         where = ref.region or region
@@ -876,10 +917,10 @@ def groups(
                 f"{manifest.source}: {manifest.spec.function} names no {what}; set it in the "
                 f"manifest, or pass {option} (the {what} of every manifest that names none)"
             )
-        found.add((owner, where))
+        found.add((owner, where, on))
     include = [
-        {"account": owner, "region": where, "target": f"{owner}/{where}/*"}
-        for owner, where in sorted(found)
+        {"account": owner, "provider": on.value, "region": where, "target": f"{owner}/{where}/*"}
+        for owner, where, on in sorted(found)
     ]
     print(json.dumps({"include": include}))
     return EXIT_OK
@@ -1034,6 +1075,8 @@ def _session(
     if connection.sandbox_seed is not None and not connection.sandbox:
         raise InputError("--sandbox-seed seeds the embedded sandbox: add --sandbox, or drop it")
     loaded = load_manifests(paths, default_region=connection.region) if paths else None
+    if loaded is not None and connection.provider is not None:
+        loaded = _on_cloud(loaded, connection.provider)
     if not connection.sandbox:
         yield (
             Clouds(
@@ -1108,6 +1151,22 @@ def _seed_functiongraph(server: Any, loaded: ManifestSet | None) -> str:
             versions=versions_to_seed(names - {LATEST}),
         )
     return project
+
+
+def _on_cloud(loaded: ManifestSet, cloud: Cloud) -> ManifestSet:
+    """The manifests on ``cloud`` only (--provider): the others are neither read nor touched."""
+    from dataclasses import replace
+
+    from reconciler.functiongraph import FunctionGraphSpec
+
+    on = [
+        m
+        for m in loaded.manifests
+        if isinstance(m.spec, FunctionGraphSpec) == (cloud is Cloud.functiongraph)
+    ]
+    if not on:
+        raise InputError(f"no manifest is on {cloud.value}: check --provider, or the paths")
+    return replace(loaded, manifests=tuple(on))
 
 
 def _manifest_accounts(loaded: ManifestSet | None) -> list[str]:

@@ -305,7 +305,8 @@ def test_groups_put_a_functiongraph_function_in_its_project_and_region(
 ) -> None:
     assert main(["groups", str(estate), "--default-account", "123456789012"]) == 0
     include = json.loads(capsys.readouterr().out)["include"]
-    assert {"account": PROJECT, "region": REGION, "target": f"{PROJECT}/{REGION}/*"} in include
+    fg_group = {"account": PROJECT, "region": REGION, "target": f"{PROJECT}/{REGION}/*"}
+    assert {**fg_group, "provider": "functiongraph"} in include
     assert len(include) == 2
 
 

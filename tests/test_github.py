@@ -159,6 +159,7 @@ def test_trusted_plan_workflow_treats_the_pull_request_as_data() -> None:
     (plan,) = (s for s in steps if s.get("uses", "").endswith("/.github/actions/reconcile"))
     assert plan["uses"] == "./trusted/.github/actions/reconcile"  # installs main's tool
     assert plan["with"]["paths"] == "pr/manifests/"
+    assert plan["with"]["args"] == "--provider lambda"  # AWS credentials: Lambda's manifests only
     (symlinks,) = (s for s in steps if "pr/" in s.get("run", ""))  # the only step that reads pr/
     assert "find pr/manifests -type l" in symlinks["run"]
     credentials = next(i for i, u in enumerate(uses) if "configure-aws-credentials" in u)
@@ -485,7 +486,16 @@ def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), ROLES)
     assert run.returncode == 0, run.output
     assert run.calls == [
-        ["groups", "manifests/", "--region", "eu-west-1", "--default-account", ACCOUNT]
+        [
+            "groups",
+            "manifests/",
+            "--provider",
+            "lambda",
+            "--region",
+            "eu-west-1",
+            "--default-account",
+            ACCOUNT,
+        ]
     ]
     assert run.outputs["matrix"] == MATRIX
     assert run.outputs["account"] == ACCOUNT  # for each group's job: --default-account
@@ -496,7 +506,9 @@ def test_groups_without_a_default_region(tmp_path: Path, workflow: str) -> None:
     variables = {**ROLES, "AWS_REGION": ""}
     run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), variables)
     assert run.returncode == 0, run.output
-    assert run.calls == [["groups", "manifests/", "--default-account", ACCOUNT]]
+    assert run.calls == [
+        ["groups", "manifests/", "--provider", "lambda", "--default-account", ACCOUNT]
+    ]
 
 
 @pytest.mark.parametrize("workflow", GROUPS)
