@@ -209,3 +209,14 @@ def test_a_reset_fault_resets_the_connection(sandbox: Sandbox) -> None:
                 seen.append("reset")
                 break
     assert "reset" in seen, seen
+
+
+def test_a_service_the_sandbox_does_not_serve_is_named_in_a_400(sandbox: Sandbox) -> None:
+    connection = _connect(sandbox)
+    scope = f"AWS4-HMAC-SHA256 Credential=x/20250101/{REGION}/s3/aws4_request, x=y"
+    connection.request("GET", "/bucket", headers={"Authorization": scope})
+    answer = connection.getresponse()
+    message = json.loads(answer.read())["message"]
+    assert answer.status == 400
+    assert message == ("the sandbox serves Lambda, IAM, STS, CloudWatch and FunctionGraph, not s3")
+    connection.close()

@@ -81,8 +81,10 @@ class MotoServer:
         match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         service = match["service"] if match else ""
         if service not in SERVICES:
-            served = ", ".join(sorted(SERVICES))
-            message = f"the sandbox serves {served}, not {service or 'unsigned requests'}"
+            message = (
+                "the sandbox serves Lambda, IAM, STS, CloudWatch and FunctionGraph, not "
+                f"{service or 'unsigned requests'}"
+            )
             return 400, {"Content-Type": "application/json"}, _error("UnknownService", message)
         backend, host = SERVICES[service]
         url = "https://" + host.format(region=match["region"] if match else "us-east-1")
