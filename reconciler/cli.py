@@ -207,15 +207,19 @@ def _root(
 
 @app.command()
 def validate(paths: Paths) -> int:
-    """Check manifests without calling AWS: syntax, keys, and the service's own rules."""
+    """Check manifests without calling AWS: syntax, keys, and the service's own rules; and the
+    policy file beside them (policy.yaml)."""
     from reconciler.manifests import load_manifests
     from reconciler.render import count
+    from reconciler.rollout.policy import load_policies, policy_files
 
     loaded = load_manifests(paths)
+    load_policies(paths)  # as plan reads them: a bad policy fails here, at its line
+    policies = sorted({file.name for file in policy_files(paths)})
     aliases = sum(len(m.spec.aliases) for m in loaded.manifests)
     print(
         f"{count(len(loaded.files), 'file')}, {count(len(loaded.manifests), 'function')}, "
-        f"{count(aliases, 'alias')}: valid."
+        f"{count(aliases, 'alias')}{''.join(f' and {name}' for name in policies)}: valid."
     )
     return EXIT_OK
 

@@ -1019,3 +1019,20 @@ def test_rollout_status_with_sandbox_is_unpaced_like_every_other_command() -> No
     status = command.commands["rollout"].commands["status"]
     rate = next(p for p in status.params if p.name == "rate")
     assert rate.default is None
+
+
+def test_validate_checks_the_policy_beside_the_manifests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate, and the pre-commit hook that calls it with the changed files, read policy.yaml
+    as plan does: a typo in it fails there, not first in CI."""
+    (tmp_path / "orders.yaml").write_text(MANIFEST, encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text("max_stepp: 25\n", encoding="utf-8")
+    for args in ([str(tmp_path)], [str(tmp_path / "policy.yaml"), str(tmp_path / "orders.yaml")]):
+        assert main(["validate", *args]) == 1
+        err = capsys.readouterr().err
+        assert f"{tmp_path / 'policy.yaml'}:1:1: " in err
+        assert "max_stepp" in err
+    (tmp_path / "policy.yaml").write_text("max_step: 25\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 0
+    assert "and policy.yaml: valid." in capsys.readouterr().out

@@ -38,7 +38,6 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifests import POLICY_NAMES, Source, _documents, _problem
 from reconciler.plan import Action, Change, Plan
 from reconciler.planner import DesiredFunction
-from reconciler.rollout.engine import started
 from reconciler.rollout.model import duration_text, parse_duration
 
 
@@ -213,6 +212,9 @@ def _broken(change: Change, policy: Policy, now: datetime) -> list[str]:
                 f"{duration_text(rollout.bake)}, less than {spec.min_bake}"
             )
     freeze = policy.frozen(now)
+    # Here, not at the top: the engine brings boto3, and validate reads policies without it.
+    from reconciler.rollout.engine import started  # noqa: PLC0415
+
     if freeze is not None and not started(change):
         reason = f" ({freeze.reason})" if freeze.reason else ""
         found.append(
