@@ -100,18 +100,42 @@ def apply(
             on_result(result)
         return result
 
-    if workers <= 1:
-        return ApplyReport(tuple(make(change) for change in plan.changes), stopped.is_set())
+    # FunctionGraph keeps at most 10 aliases a function, and preflight counts them as the plan
+    # leaves them: its deletes are made (all of them, before anything else) so that a create
+    # never meets the cap that a delete of the same plan would have made room for.
+    first = [
+        i
+        for i, c in enumerate(plan.changes)
+        if c.action is Action.DELETE and c.target.provider == fg.PROVIDER
+    ]
+    rest = sorted(set(range(len(plan.changes))) - set(first))
+    done: dict[int, Result] = {}
+    for phase in (first, rest):
+        made = _run(make, [plan.changes[i] for i in phase], workers, stopped)
+        done.update(zip(phase, made, strict=True))
+    results = tuple(done[i] for i in range(len(plan.changes)))  # in the plan's order
+    return ApplyReport(results, stopped.is_set())
+
+
+def _run(
+    make: Callable[[Change], Result],
+    changes: list[Change],
+    workers: int,
+    stopped: threading.Event,
+) -> list[Result]:
+    """Make ``changes``, up to ``workers`` at once; their results in their order."""
+    if workers <= 1 or len(changes) <= 1:
+        return [make(change) for change in changes]
     pool = ThreadPoolExecutor(workers, thread_name_prefix="writer")
     try:
-        futures = [pool.submit(make, change) for change in plan.changes]
-        results = tuple(future.result() for future in futures)  # in the plan's order
+        futures = [pool.submit(make, change) for change in changes]
+        results = [future.result() for future in futures]
     except BaseException:  # a second Ctrl-C: start nothing more, let the calls in flight end
         stopped.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return ApplyReport(results, stopped.is_set())
+    return results
 
 
 def _apply_one(change: Change, provider: AliasWriter) -> Result:

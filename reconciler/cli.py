@@ -1258,10 +1258,11 @@ def _make_plan(
     check_account(desired, account)  # after --target: a job may own one account of many
     check_project(desired, project)
     live = _read_live(provider, desired)
-    the_plan = targets.select(make_plan(desired, live, manifests_digest=loaded.digest))
+    whole = make_plan(desired, live, manifests_digest=loaded.digest)
+    the_plan = targets.select(whole)
     if only is not None:
         the_plan = only(the_plan)
-    problems = preflight(the_plan, desired, provider) if check else []
+    problems = preflight(the_plan, desired, provider, whole=whole) if check else []
     if check:
         from reconciler.rollout.policy import load_policies, policy_problems
 

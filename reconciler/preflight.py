@@ -22,11 +22,18 @@ VersionLookup = Callable[[FunctionTarget, str], VersionInfo | None]
 
 
 def preflight(
-    plan: Plan, desired: Sequence[DesiredFunction], reader: VersionReader, *, workers: int = 8
+    plan: Plan,
+    desired: Sequence[DesiredFunction],
+    reader: VersionReader,
+    *,
+    workers: int = 8,
+    whole: Plan | None = None,
 ) -> list[Problem]:
     """Every problem the service would raise at apply, each at the manifest line of its alias.
 
-    The versions to read are read first, ``workers`` at a time (the provider paces them)."""
+    The versions to read are read first, ``workers`` at a time (the provider paces them).
+    ``whole`` is the plan before ``--target`` narrowed it to ``plan``: what the function has
+    live, selected or not, counts towards FunctionGraph's 10 aliases."""
     sources = {
         (d.target, alias.name): source
         for d in desired
@@ -47,19 +54,24 @@ def preflight(
         where = sources.get((change.target, change.alias), Source(change.address, 0, 0))
         for message in _check(change, info, reader):
             problems.append(Problem(where.path, where.line, where.column, message))
-    return problems + _too_many_aliases(plan, desired)
+    return problems + _too_many_aliases(plan, whole or plan, desired)
 
 
-def _too_many_aliases(plan: Plan, desired: Sequence[DesiredFunction]) -> list[Problem]:
-    """FunctionGraph keeps at most 10 aliases per function: count them as the plan leaves them
-    (managed ones not deleted, and the unmanaged ones it does not touch)."""
+def _too_many_aliases(plan: Plan, whole: Plan, desired: Sequence[DesiredFunction]) -> list[Problem]:
+    """FunctionGraph keeps at most 10 aliases per function: count them as the plan leaves them,
+    every live alias of the function (``whole``: selected by --target or not, managed or not),
+    plus what ``plan`` creates, less what it deletes."""
     after: dict[FunctionTarget, int] = {}
-    for change in plan.changes:
-        if change.target.provider == fg.PROVIDER and change.action is not Action.DELETE:
+    for change in whole.changes:
+        if change.target.provider == fg.PROVIDER and change.before is not None:
             after[change.target] = after.get(change.target, 0) + 1
-    for target, _ in plan.unmanaged:
+    for target, _ in whole.unmanaged:
         if target.provider == fg.PROVIDER:
             after[target] = after.get(target, 0) + 1
+    for change in plan.changes:
+        if change.target.provider == fg.PROVIDER:
+            step = {Action.CREATE: 1, Action.DELETE: -1}.get(change.action, 0)
+            after[change.target] = after.get(change.target, 0) + step
     sources = {d.target: d.source for d in desired}
     return [
         Problem(

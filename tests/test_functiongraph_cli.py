@@ -607,3 +607,46 @@ def test_the_same_alias_listed_twice_is_refused_not_one_of_them_dropped() -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def fg_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FunctionGraph's payments (v1..v4) in the sandbox, and the exports to reach it."""
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=4)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1", sandbox.url)
+
+
+def test_at_the_ten_alias_cap_deletes_are_made_before_creates(
+    sandbox: Sandbox, fg_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan that keeps the function at 10 aliases applies whole, whatever the names' order:
+    the function's deletes are made before its creates."""
+    for n in range(10):
+        sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", f"b{n}", version="v1")
+    listed = "".join(f"  - {{name: b{n}, version: v1}}\n" for n in range(9))
+    directory = fg_manifest(
+        tmp_path, f"prune: true\naliases:\n  - {{name: a1, version: v1}}\n{listed}"
+    )
+    code, out, err = run(sandbox, capsys, "plan", str(directory))
+    assert code == 0, err  # preflight: 10 aliases after the plan, allowed
+    code, out, err = run(sandbox, capsys, "apply", str(directory), "--auto-approve")
+    assert code == 0, out + err
+    assert set(fg_aliases(sandbox)) == {"a1", *(f"b{n}" for n in range(9))}
+
+
+def test_ten_alias_cap_is_counted_before_target_narrows_the_plan(
+    sandbox: Sandbox, fg_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cap counts every live alias of the function, whether --target selects it or not."""
+    for n in range(10):
+        sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", f"b{n}", version="v1")
+    directory = fg_manifest(tmp_path, "aliases:\n  - {name: a1, version: v1}\n")
+    code, _, err = run(sandbox, capsys, "plan", str(directory))
+    assert code == 1
+    assert "would have 11 aliases" in err
+    code, out, err = run(sandbox, capsys, "plan", str(directory), "--target", "payments:a1")
+    assert code == 1, out
+    assert "would have 11 aliases" in err
