@@ -79,7 +79,7 @@ class ProblemsError(InputError):
 class ManifestError(ProblemsError):
     """One or more manifests do not load or validate; nothing was sent to the cloud."""
 
-    consequence = "nothing was sent to AWS"
+    consequence = "nothing was sent to the cloud"
 
 
 class PreflightError(ProblemsError):

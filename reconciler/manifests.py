@@ -219,8 +219,9 @@ def _ambiguous_breaks(path: str, text: str) -> list[Problem]:
                     line,
                     match.start() - start + 1,
                     f"{_AMBIGUOUS_BREAKS[char]} is a line break to some YAML readers and not to "
-                    f"others (editors, GitHub), so this file is not read: delete it, or write it "
-                    f"as \\u{ord(char):04x} inside double quotes",
+                    f"others (editors, GitHub), so this file is not read: delete it, or write its "
+                    # In words: error lines show a backslash doubled, and this one must be typed.
+                    f"escape inside double quotes, a backslash then u{ord(char):04x}",
                 )
             )
         else:
