@@ -504,3 +504,23 @@ def test_a_canary_by_hand_is_taken_over_never_moved_back(
     time.sleep(0.1)
     moved = [state for state in seen if state != ("12", None)]  # before the hand change
     assert moved == [("12", 0.3), ("12", 0.5), ("13", None)]  # never back to 10 %
+
+
+def set_tag(sandbox: Sandbox, value: str) -> None:
+    lam = make_client(sandbox)
+    arn = lam.get_function(FunctionName="payments-api")["Configuration"]["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={TAG: value})
+
+
+def test_a_tag_that_names_a_later_step_at_the_live_weight_does_not_skip_steps(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    """A rewritten tag never skips a step: the recorded step is believed only when it agrees with
+    the live weight's place among the steps; here 10 % is step 1, so a tag saying step 3 at 10 %
+    is someone else's (exit 3) and the alias stays where it is."""
+    path = write(estate, manifest("{steps: [10, 25, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.1)
+    set_tag(sandbox, "from=12 to=13 step=3 since=2020-01-01T00:00:00Z weight=0.1")
+    code = apply(sandbox, path, "--no-wait")
+    assert (code, alias(sandbox)) == (3, ("12", 0.1))

@@ -107,7 +107,13 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
         if below == 0:
             return Position(Phase.NOT_STARTED)
         return Position(Phase.BAKING, below, adopted=weight)
-    if mine.weight is not None and abs(mine.weight - weight) <= WEIGHT_TOLERANCE:
+    if (
+        mine.weight is not None
+        and abs(mine.weight - weight) <= WEIGHT_TOLERANCE
+        and mine.step == sum(1 for w in rollout.weights if w < weight)
+    ):
+        # Believed only when the step agrees with the weight's place among the steps, as the
+        # engine records it: a tag rewritten to name a later step would otherwise skip steps.
         return Position(Phase.BAKING, mine.step, mine.since, adopted=weight)
     if step is None:
         return Position(
