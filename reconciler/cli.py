@@ -398,6 +398,7 @@ def apply(
                 streamed,
                 wait=not no_wait,
                 hold=_freeze([Path(f) for f in loaded.files] if loaded else list(manifests or [])),
+                take_over=not rollouts_only,
             )
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
         Output.text: render.apply_tail,  # the outcomes were printed as they landed
@@ -423,6 +424,7 @@ def _drive_rollouts(
     *,
     wait: bool,
     hold: str,
+    take_over: bool = True,
 ) -> list[Any]:
     """Move the plan's rollouts on, side by side, one line per step as it happens."""
     from reconciler.rollout.cloud import RolloutCloud
@@ -437,7 +439,9 @@ def _drive_rollouts(
     if not changes:  # nothing to move: no Lambda client is needed for it
         return []
     cloud = RolloutCloud(provider.aws_lambda)
-    return drive(changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold)
+    return drive(
+        changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold, take_over=take_over
+    )
 
 
 def _check_saved_policies(the_plan: Plan, manifests: Sequence[Path]) -> None:

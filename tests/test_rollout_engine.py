@@ -524,3 +524,26 @@ def test_a_tag_that_names_a_later_step_at_the_live_weight_does_not_skip_steps(
     set_tag(sandbox, "from=12 to=13 step=3 since=2020-01-01T00:00:00Z weight=0.1")
     code = apply(sandbox, path, "--no-wait")
     assert (code, alias(sandbox)) == (3, ("12", 0.1))
+
+
+def test_rollouts_only_never_takes_over_a_canary_set_by_hand(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scheduled runner (--no-wait --rollouts-only, no reviewers) moves on only rollouts an
+    approved apply started, as their tag records: routing to the new version set by hand, with no
+    tag, is left as it is and nothing is recorded; a normal apply takes it over."""
+    routing = {"AdditionalVersionWeights": {"13": 0.1}}
+    sandbox.change_alias("payments-api", "live", FunctionVersion="12", RoutingConfig=routing)
+    path = write(estate, manifest("{steps: [5, 25, 50], bake: 1s}"))
+    for _ in range(3):
+        assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0
+        time.sleep(1.1)
+    assert alias(sandbox) == ("12", 0.1)
+    assert writes(sandbox) == 0
+    assert TAG not in tags(sandbox)
+    assert "not taken over by --rollouts-only" in capsys.readouterr().out
+    assert apply(sandbox, path, "--no-wait") == 0  # the approved apply takes it over
+    assert "weight=0.1" in tags(sandbox)[TAG]
+    time.sleep(1.1)
+    assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0  # now it is recorded
+    assert alias(sandbox) == ("12", 0.25)

@@ -184,6 +184,9 @@ class Runner:
     clock: Clock = utc_now
     hold: str = ""  # why no step may be made now (a freeze): the alarms are still watched
     board: AlarmBoard | None = None  # shared by the rollouts of one run
+    # False for the scheduled runner (--rollouts-only): it moves on only rollouts it finds
+    # recorded, never starts one or takes over routing it did not write
+    take_over: bool = True
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -214,6 +217,12 @@ class Runner:
     def _run(self) -> tuple[Outcome, str]:
         where = position(self.rollout, self.new, self.live, self.state)
         phase = where.phase
+        recorded = self.state is not None and self.state.new == self.new
+        if not self.take_over and not recorded and phase in (Phase.NOT_STARTED, Phase.BAKING):
+            return Outcome.UNCHANGED, (
+                f"routing to v{self.new} that no rollout recorded; not taken over by "
+                "--rollouts-only: an approved apply takes it over, or starts the rollout"
+            )
         if phase is Phase.STALE:
             return Outcome.STALE, f"{where.message}; left as it is, the rollout stopped"
         if phase is Phase.DONE:
@@ -505,9 +514,12 @@ def drive(
     say: Callable[[Change, str, str], None] = lambda change, kind, line: None,
     clock: Clock = utc_now,
     hold: str = "",
+    take_over: bool = True,
 ) -> list[RolloutResult]:
     """Move every rollout on, side by side: each to its end (``wait``), or by one due step;
-    with ``hold``, none is moved on, but their alarms are watched and failures rolled back."""
+    with ``hold``, none is moved on, but their alarms are watched and failures rolled back;
+    without ``take_over``, only rollouts recorded in their tag are moved on (a scheduled runner
+    starts nothing an approved apply did not)."""
     stop = stop or threading.Event()
     states = read_states(cloud, changes)
     lock = threading.Lock()
@@ -525,7 +537,19 @@ def drive(
             with lock:
                 say(change, kind, line)
 
-        runner = Runner(change, state, provider, cloud, wait, stop, said, clock, hold, board)
+        runner = Runner(
+            change,
+            state,
+            provider,
+            cloud,
+            wait,
+            stop,
+            said,
+            clock,
+            hold,
+            board,
+            take_over=take_over,
+        )
         return runner.run()
 
     if not changes:
