@@ -110,6 +110,56 @@ def test_a_freeze_holds_a_rollout_under_way_but_still_rolls_back(
     assert alias(sandbox) == ("12", None)
 
 
+ROUTED = (
+    "function: payments-api\nregion: eu-west-1\naliases:\n"
+    "  - name: live\n    version: 12\n    routing: {version: 13, weight: 0.99}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rules", "words"),
+    [
+        (
+            'require_rollout: ["live"]\n',
+            "breaks require_rollout ({policy}:1): payments-api:live changes version 12 -> 12 "
+            "with 99% to 13 only through a rollout",
+        ),
+        (
+            "freeze:\n  - {from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', "
+            "reason: year-end}\n",
+            "breaks freeze ({policy}:1): no version change from 2020-01-01T00:00:00+00:00 to "
+            "2099-01-01T00:00:00+00:00 (year-end)",
+        ),
+    ],
+)
+def test_traffic_sent_to_another_version_by_routing_is_a_version_change_for_the_gates(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str], rules: str, words: str
+) -> None:
+    """Routing moves traffic as surely as a version does: 99 % to v13 by routing meets freeze and
+    require_rollout like a change of version to 13; nothing is written."""
+    path = write(estate, ROUTED)
+    rule_file = policy(estate, rules)
+    code, out = plan(sandbox, estate, capsys)
+    assert code == 1
+    assert f"{path}:4:5: " + words.format(policy=rule_file) in out
+    assert apply(sandbox, estate) == 1
+    assert writes(sandbox) == 0
+    assert alias(sandbox) == ("12", None)
+
+
+def test_less_traffic_to_the_routed_version_is_not_held_by_a_freeze(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    """Taking traffic away from a routed version (back towards the alias's own) is not a release:
+    a freeze lets it through, as it lets rollbacks through."""
+    routing = {"AdditionalVersionWeights": {"13": 0.3}}
+    sandbox.change_alias("payments-api", "live", FunctionVersion="12", RoutingConfig=routing)
+    write(estate, ROUTED.replace("0.99", "0.1"))
+    policy(estate, "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z'}]\n")
+    assert apply(sandbox, estate) == 0
+    assert alias(sandbox) == ("12", 0.1)
+
+
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [

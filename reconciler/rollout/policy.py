@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from reconciler.errors import ManifestError, Problem
+from reconciler.live import WEIGHT_TOLERANCE
 from reconciler.manifests import POLICY_NAMES, Source, _documents, _problem
 from reconciler.plan import Action, Change, Plan
 from reconciler.planner import DesiredFunction
@@ -155,12 +156,32 @@ def _load(file: Path) -> tuple[Policy | None, list[Problem]]:
 
 
 def _version_change(change: Change) -> bool:
-    return (
-        change.action is Action.UPDATE
-        and change.before is not None
-        and change.after is not None
-        and change.before.version != change.after.version
-    )
+    """A change that sends traffic to another version: of the alias's version, or of its routing
+    to a version it did not route to, at a higher weight, or by other rules. Routing is a way to
+    move traffic too, so the gates hold it as they hold a version change (99 % by routing is not
+    less of a release than 100 % by version); less traffic to the routed version is not held."""
+    before, after = change.before, change.after
+    if change.action is not Action.UPDATE or before is None or after is None:
+        return False
+    if before.version != after.version:
+        return True
+    route, old = after.routing, before.routing
+    if route is None or route.version == after.version:
+        return False
+    if old is None or old.version != route.version:
+        return True
+    return route.weight > old.weight + WEIGHT_TOLERANCE or route.rules != old.rules
+
+
+def _versions(change: Change) -> str:
+    """``12 -> 13``, or ``12 -> 12 with 99% to 13`` for traffic moved by routing."""
+    assert change.before is not None
+    assert change.after is not None
+    route = change.after.routing
+    versions = f"{change.before.version} -> {change.after.version}"
+    if change.before.version != change.after.version or route is None:
+        return versions
+    return f"{versions} with {route.weight * 100:.4g}% to {route.version}"
 
 
 def policy_problems(
@@ -188,7 +209,7 @@ def _broken(change: Change, policy: Policy, now: datetime) -> list[str]:
     assert change.after is not None
     spec, rollout = policy.spec, change.rollout
     name = f"{change.target.name}:{change.alias}"
-    versions = f"{change.before.version} -> {change.after.version}"
+    versions = _versions(change)
     found = []
     if rollout is None and any(fnmatch.fnmatchcase(change.alias, g) for g in spec.require_rollout):
         found.append(
