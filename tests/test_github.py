@@ -235,6 +235,18 @@ def test_apply_workflow_runs_one_at_a_time_behind_an_environment() -> None:
     assert "matrix" in workflow["jobs"]["apply"]["strategy"]
 
 
+def test_the_workflows_that_write_never_run_at_once() -> None:
+    """reconcile-apply.yml (a waiting apply drives rollouts for hours) and reconcile-rollout.yml
+    (a step every five minutes) move the same rollouts: they share one concurrency group, so
+    one never steps over the other's rollback or invokes an after hook the other is running."""
+    groups = {
+        name: yaml.safe_load((ROOT / ".github/workflows" / name).read_text())["concurrency"]
+        for name in ("reconcile-apply.yml", "reconcile-rollout.yml")
+    }
+    assert len({g["group"] for g in groups.values()}) == 1, groups
+    assert all(g["cancel-in-progress"] is False for g in groups.values())
+
+
 def test_ci_workflow_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = next(
