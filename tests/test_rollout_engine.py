@@ -547,3 +547,48 @@ def test_rollouts_only_never_takes_over_a_canary_set_by_hand(
     time.sleep(1.1)
     assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0  # now it is recorded
     assert alias(sandbox) == ("12", 0.25)
+
+
+def test_an_alarm_rolls_back_even_when_another_runner_moved_a_step_meanwhile(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rollback that meets a 412 because another runner's step of the same rollout landed
+    meanwhile (here 50 %, right after the failure was recorded) reads the alias again and rolls
+    back with the fresh RevisionId: the version whose alarm fired is left with no traffic, exit 4,
+    and the failure stays recorded."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: [payments-api-errors]}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.set_alarm_state("payments-api-errors", "ALARM")
+    sandbox.change_alias_after(  # the other runner's step 2, as it lands
+        "TagResource",
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"13": 0.5}},
+    )
+    code = apply(sandbox, path, "--no-wait")
+    out = capsys.readouterr().out
+    assert (code, alias(sandbox)) == (4, ("12", None)), out
+    assert "failed=alarm" in tags(sandbox)[TAG]
+
+
+def test_a_step_is_not_made_over_a_failure_another_runner_recorded(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tag is read again before each step: when another runner has recorded a failure of this
+    rollout during this one's bake, no step is made, that record is not overwritten, and the
+    exit is 4 (the failure stands)."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    failed = f"from=12 to=13 step=1 since={since} failed=alarm why=payments-api-errors"
+
+    def record_a_failure() -> None:  # once this runner's own record of step 1 has landed
+        while TAG not in tags(sandbox):
+            time.sleep(0.02)
+        set_tag(sandbox, failed)
+
+    timer = when_at(sandbox, 0.1, record_a_failure)
+    code = apply(sandbox, path)
+    timer.join()
+    assert (code, alias(sandbox)) == (4, ("12", 0.1)), capsys.readouterr().out
+    assert tags(sandbox)[TAG] == failed

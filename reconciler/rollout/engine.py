@@ -27,6 +27,7 @@ from reconciler.rollout.state import RolloutState, StateError, tag_key
 
 POLL_MAX_SECONDS = 10.0  # alarms are read at least this often during a bake
 POLL_MIN_SECONDS = 0.2
+ROLLBACK_ATTEMPTS = 3  # a rollback met by other runners' steps is made again, guarded, this often
 Clock = Callable[[], datetime]
 
 
@@ -320,6 +321,7 @@ class Runner:
 
     def _step(self, state: RolloutState, step: int) -> RolloutState:
         weight = self.rollout.weights[step - 1]
+        self._check_recorded()
         self._write(DesiredAlias(self.alias, state.old, self.description, Route(self.new, weight)))
         state = RolloutState(state.old, self.new, step, self.clock())
         self._record(state)
@@ -333,6 +335,7 @@ class Runner:
         return state
 
     def _promote(self, state: RolloutState) -> RolloutState:
+        self._check_recorded()
         self._write(DesiredAlias(self.alias, self.new, self.description, None))
         state = RolloutState(state.old, self.new, len(self.rollout.steps) + 1, self.clock())
         self._record(state)
@@ -364,10 +367,33 @@ class Runner:
         return self._roll_back(failing, why)
 
     def _roll_back(self, state: RolloutState, why: str) -> tuple[Outcome, str]:
-        try:
-            self._write(DesiredAlias(self.alias, state.old, None, None), stoppable=False)
-        except _Stop as stop:
-            raise _Stop(Outcome.STALE, f"{why}, but not rolled back: {stop.message}") from None
+        """The failure is recorded already. A 412 here is most often another runner's step of
+        this same rollout landing meanwhile: while the alias is still on the old version with
+        routing to the new one (at any weight), that step is rolled back too, guarded by the
+        RevisionId just read; anything else is left as it is."""
+        desired = DesiredAlias(self.alias, state.old, None, None)
+        for _ in range(ROLLBACK_ATTEMPTS):
+            try:
+                self._write(desired, stoppable=False)
+                break
+            except _Stop as stop:
+                current = self.provider.get_alias(self.target, self.alias)
+                if (
+                    current is None
+                    or current.version != state.old
+                    or current.routing is None
+                    or current.routing.version != self.new
+                ):
+                    raise _Stop(
+                        Outcome.STALE, f"{why}, but not rolled back: {stop.message}"
+                    ) from None
+                self.live = current
+        else:
+            raise _Stop(
+                Outcome.STALE,
+                f"{why}, but not rolled back: the alias kept changing; the failure is recorded, "
+                "so the next apply rolls it back",
+            )
         self.events.append(Event(self.clock(), 0, "rolled back"))
         self.say("rolled back", f"to v{state.old}: {why}")
         return Outcome.ROLLED_BACK, f"rolled back to v{state.old}: {why}"
@@ -396,6 +422,21 @@ class Runner:
             if self.provider.get_alias(self.target, self.alias) is None:
                 raise _Stop(Outcome.STALE, "the alias was deleted by someone else") from None
             raise
+
+    def _check_recorded(self) -> None:
+        """Read the tag again before a step: another runner of this rollout may have recorded a
+        failure (and rolled back) since this one read it; then no step is made, and what that
+        runner recorded stands."""
+        value = self.cloud.tags(self.target).get(tag_key(self.alias))
+        if value is None:
+            return
+        recorded = RolloutState.from_tag(value)
+        if recorded.new == self.new and recorded.failed:
+            why = f"{recorded.failed}: {recorded.why}" if recorded.why else recorded.failed
+            raise _Stop(
+                Outcome.ROLLED_BACK,
+                f"a failure was recorded meanwhile by another run ({why}); no step made",
+            )
 
     def _record(self, state: RolloutState) -> None:
         self.state = state
