@@ -141,3 +141,36 @@ def test_a_freeze_refuses_a_promotion_but_not_an_abort(
     assert alias(sandbox) == ("12", 0.1)
     assert run(sandbox, capsys, "rollout", "abort", "payments-api:live")[0] == 0
     assert alias(sandbox) == ("12", None)
+
+
+def test_status_markdown_keeps_an_alarm_name_with_a_bar_in_its_cell(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CloudWatch allows '|' in an alarm name, and GFM splits a table cell at '|' even inside a
+    code span: every cell of the rollout tables has its bars escaped, so a row keeps its cells."""
+    sandbox.put_alarm("errors|p99")
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: ['errors|p99']}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    capsys.readouterr()
+    code = main(["rollout", "status", str(path), "-o", "markdown", "--endpoint-url", sandbox.url])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = next(x for x in out.splitlines() if x.startswith("| alias |"))
+    row = next(x for x in out.splitlines() if "payments-api:live" in x and x.startswith("|"))
+    assert "errors\\|p99" in row
+    assert row.replace("\\|", "").count("|") == header.count("|"), row
+
+
+def test_the_apply_markdown_keeps_an_alarm_name_with_a_bar_in_its_cell(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The apply's rollout table carries messages with alarm names: escaped the same way."""
+    sandbox.put_alarm("errors|p99")
+    sandbox.set_alarm_state("errors|p99", "ALARM")
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: ['errors|p99']}"))
+    assert apply(sandbox, path, "--no-wait", "-o", "markdown") == 4
+    out = capsys.readouterr().out
+    header = next(x for x in out.splitlines() if x.startswith("| alias | outcome |"))
+    row = next(x for x in out.splitlines() if "payments-api:live" in x and x.startswith("|"))
+    assert "errors\\|p99" in row
+    assert row.replace("\\|", "").count("|") == header.count("|"), row

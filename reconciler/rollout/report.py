@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.render import _md, apply_json, inert_text
+from reconciler.render import _md, _row, apply_json, inert_text
 from reconciler.rollout.engine import Outcome, Phase, RolloutResult
 from reconciler.rollout.status import RolloutStatus
 
@@ -81,7 +81,7 @@ def render(results: Sequence[RolloutResult], output: str) -> str:
 
 def results_markdown(results: Sequence[RolloutResult]) -> str:
     lines = ["", "#### Rollouts", "", "| alias | outcome | what happened |", "|---|---|---|"]
-    lines += [f"| {_md(r.address)} | {r.outcome.value} | {_md(r.message)} |" for r in results]
+    lines += [_row(_md(r.address), r.outcome.value, _md(r.message)) for r in results]
     for result in results:
         chart = events_chart(result)
         if chart is not None:
@@ -151,9 +151,16 @@ def status_markdown(found: Sequence[RolloutStatus]) -> str:
     for s in found:
         alarms = "<br>".join(f"{_md(n)}: {st}" for n, st in s.alarms) or "none"
         due = s.due.strftime(_TIME) if s.due else "-"
-        lines.append(
-            f"| {_md(s.address)} | v{_md(s.old)} &rarr; v{_md(s.new)} | {s.where.phase.value} | "
-            f"{s.step_text()} | {s.percent}% on v{_md(s.new)} | {due} | {alarms} |"
+        lines.append(  # each cell's '|' escaped: GFM splits cells at it even in code spans
+            _row(
+                _md(s.address),
+                f"v{_md(s.old)} &rarr; v{_md(s.new)}",
+                s.where.phase.value,
+                s.step_text(),
+                f"{s.percent}% on v{_md(s.new)}",
+                due,
+                alarms,
+            )
         )
     for s in found:
         lines += ["", status_chart(s)]
@@ -212,7 +219,7 @@ def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
         return ""
     if output == "markdown":
         rows = [
-            f"| {_md(s.address)} | v{_md(s.old)} &rarr; v{_md(s.new)} | {s.where.phase.value} |"
+            _row(_md(s.address), f"v{_md(s.old)} &rarr; v{_md(s.new)}", s.where.phase.value)
             for s in found
         ]
         head = [
