@@ -106,3 +106,26 @@ def test_the_rollout_role_trusts_the_rollout_workflow(capsys: pytest.CaptureFixt
         ":environment:rollout:job_workflow_ref:o/r/.github/workflows/"
         "reconcile-rollout.yml@refs/heads/main"
     )
+
+
+@pytest.mark.parametrize("role", ["--apply", "--rollout"])
+def test_the_printed_tag_permissions_are_held_to_the_rollout_tags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], role: str
+) -> None:
+    """TagResource and UntagResource are granted only for the reconciler's own tag keys
+    (aws:TagKeys, which Lambda checks on both): neither role may rewrite a function's other tags
+    (ABAC, cost), and ListTags, which has no tag keys, stays without the condition."""
+    document = policy(tmp_path, capsys, role, ROLLED)
+    writes = [
+        s
+        for s in document["Statement"]
+        if set(s["Action"]) & {"lambda:TagResource", "lambda:UntagResource"}
+    ]
+    assert writes
+    for statement in writes:
+        assert set(statement["Action"]) == {"lambda:TagResource", "lambda:UntagResource"}
+        assert statement["Condition"] == {
+            "ForAllValues:StringLike": {"aws:TagKeys": ["reconciler:rollout:*"]}
+        }
+    sids = [s["Sid"] for s in document["Statement"]]
+    assert len(sids) == len(set(sids))

@@ -12,10 +12,14 @@ from reconciler import contract
 from reconciler.manifests import Manifest
 from reconciler.permissions import FunctionScope, actions_of, policy
 from reconciler.rollout.cloud import RolloutCloud
+from reconciler.rollout.state import TAG_PREFIX
 from reconciler.spec import FunctionSpec
 
-STATE_OPERATIONS = ("tags", "tag", "untag")
 READ_OPERATIONS = ("tags",)
+WRITE_OPERATIONS = ("tag", "untag")
+# Tag/UntagResource only for the reconciler's own tag keys: a role that may tag a function could
+# otherwise rewrite its ABAC or cost tags. Lambda checks aws:TagKeys on both actions.
+OWN_TAG_KEYS = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{TAG_PREFIX}*"]}}
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,22 @@ def statements(scopes: Sequence[RolloutScope], *, apply: bool) -> list[dict[str,
     functions = sorted({s.function.arns()[0] for s in scopes})
     found: list[dict[str, Any]] = [
         {
-            "Sid": "RolloutState" if apply else "ReadRolloutState",
+            "Sid": "ReadRolloutState",
             "Effect": "Allow",
-            "Action": actions_of(RolloutCloud, STATE_OPERATIONS if apply else READ_OPERATIONS),
+            "Action": actions_of(RolloutCloud, READ_OPERATIONS),
             "Resource": functions,
         }
     ]
+    if apply:
+        found.append(
+            {
+                "Sid": "RolloutState",
+                "Effect": "Allow",
+                "Action": actions_of(RolloutCloud, WRITE_OPERATIONS),
+                "Resource": functions,
+                "Condition": OWN_TAG_KEYS,
+            }
+        )
     alarms = sorted({_alarm_arn(s.function, a) for s in scopes for a in s.alarms})
     if alarms:
         found.append(
