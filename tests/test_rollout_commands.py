@@ -174,3 +174,42 @@ def test_the_apply_markdown_keeps_an_alarm_name_with_a_bar_in_its_cell(
     row = next(x for x in out.splitlines() if "payments-api:live" in x and x.startswith("|"))
     assert "errors\\|p99" in row
     assert row.replace("\\|", "").count("|") == header.count("|"), row
+
+
+def test_an_abort_met_by_a_step_landing_meanwhile_rolls_that_back_too(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """abort records the failure first; when its guarded write meets a 412 because a step of the
+    same rollout landed meanwhile (30 % here), it reads the alias again and rolls back with the
+    fresh RevisionId, so what it says (rolled back) is what happened."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.change_alias_after(
+        "TagResource",
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"13": 0.3}},
+    )
+    code = main(["rollout", "abort", "payments-api:live", "--endpoint-url", sandbox.url])
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert "rolled back to v12" in out.out
+    assert alias(sandbox) == ("12", None)
+    assert "failed=aborted" in tags(sandbox)[TAG]
+
+
+def test_an_abort_met_by_another_change_says_the_abort_is_recorded(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the alias was moved to something that is not this rollout's, abort leaves it as it
+    is and says truthfully that the abort is recorded in the tag (not that nothing was written)."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.change_alias_after("TagResource", "payments-api", "live", FunctionVersion="11")
+    code = main(["rollout", "abort", "payments-api:live", "--endpoint-url", sandbox.url])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "the abort is recorded in the tag reconciler:rollout:live" in out.err
+    assert "nothing was written" not in out.out + out.err
+    assert alias(sandbox)[0] == "11"

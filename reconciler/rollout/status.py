@@ -19,6 +19,7 @@ from reconciler.plan import Change, Plan
 from reconciler.providers.base import AliasWriter
 from reconciler.rollout.cloud import RolloutCloud
 from reconciler.rollout.engine import (
+    ROLLBACK_ATTEMPTS,
     Clock,
     Phase,
     Position,
@@ -221,8 +222,33 @@ def abort(
         state if state is not None and state.new == new else RolloutState(old, new, 0, clock())
     )
     cloud.tag(target, tag_key(alias), recorded.failing("aborted", "by hand").to_tag())
-    if live.version != old or live.routing is not None:
-        _guarded(provider, target, live, DesiredAlias(alias, old, None, None))
+    desired = DesiredAlias(alias, old, None, None)
+    for _ in range(ROLLBACK_ATTEMPTS):
+        if live.version == old and live.routing is None:
+            break
+        try:
+            provider.update_alias(target, desired, live.revision_id)
+            break
+        except PreconditionFailedError:
+            # Most often a runner's step of this rollout landing meanwhile: while the alias is
+            # still on the old version routing to the new one, roll that back too, guarded.
+            current = provider.get_alias(target, alias)
+            if current is None or not (
+                current.version == old
+                and (current.routing is None or current.routing.version == new)
+            ):
+                raise InputError(
+                    f"{address} was changed by someone else while this ran; the abort is "
+                    f"recorded in the tag {tag_key(alias)}, but the alias was not rolled back. "
+                    "Look at it, then abort again or run: reconcile rollout retry "
+                    f"{target.name}:{alias}"
+                ) from None
+            live = current
+    else:
+        raise InputError(
+            f"{address} kept changing while this ran; the abort is recorded in the tag "
+            f"{tag_key(alias)}, so the next apply rolls it back. Look at it and try again"
+        )
     return Handled(address, f"aborted: rolled back to v{old}; v{new} stays out until a retry")
 
 
