@@ -592,3 +592,21 @@ def test_a_step_is_not_made_over_a_failure_another_runner_recorded(
     timer.join()
     assert (code, alias(sandbox)) == (4, ("12", 0.1)), capsys.readouterr().out
     assert tags(sandbox)[TAG] == failed
+
+
+def test_a_start_in_the_future_in_the_tag_is_not_believed(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tag whose since= lies in the future (set by hand to 2099) would hold the rollout for
+    years: it is an unreadable tag, exit 1 with a line that says to remove it or set it right,
+    and nothing is written."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1m}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    set_tag(sandbox, "from=12 to=13 step=1 since=2099-01-01T00:00:00Z")
+    capsys.readouterr()
+    before = writes(sandbox)
+    assert apply(sandbox, path, "--no-wait") == 1
+    out = capsys.readouterr().out
+    assert "in the future; remove it, or set it right" in out
+    assert writes(sandbox) == before
+    assert alias(sandbox) == ("12", 0.1)

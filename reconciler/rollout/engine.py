@@ -27,6 +27,7 @@ from reconciler.rollout.state import RolloutState, StateError, tag_key
 
 POLL_MAX_SECONDS = 10.0  # alarms are read at least this often during a bake
 POLL_MIN_SECONDS = 0.2
+CLOCK_SKEW = timedelta(minutes=1)  # a recorded start later than now by more is not believed
 ROLLBACK_ATTEMPTS = 3  # a rollback met by other runners' steps is made again, guarded, this often
 Clock = Callable[[], datetime]
 
@@ -216,6 +217,14 @@ class Runner:
         return RolloutResult(self.change, outcome, message, tuple(self.events))
 
     def _run(self) -> tuple[Outcome, str]:
+        if self.state is not None and self.state.since > self.clock() + CLOCK_SKEW:
+            # A start in the future would hold the rollout until then (years, for a tag set by
+            # hand), every run saying the next step is due then: the tag is not believed.
+            return Outcome.FAILED, (
+                f"the tag {tag_key(self.alias)} says the step began "
+                f"{self.state.since.strftime('%Y-%m-%dT%H:%M:%SZ')}, in the future; remove it, "
+                "or set it right"
+            )
         where = position(self.rollout, self.new, self.live, self.state)
         phase = where.phase
         recorded = self.state is not None and self.state.new == self.new
