@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler.live import WEIGHT_TOLERANCE
+
 PROVIDER = "functiongraph"
 LATEST = "latest"
 ALIAS_NAME_MAX = 64
@@ -150,10 +152,13 @@ def version_problem(version: str) -> str | None:
 
 def percent(weight: float) -> int | None:
     """A weight (a share, 0.0 to 1.0) as the whole percent the API takes, or None if it is not
-    one (0.015 is not; 0.07, which floats hold as 0.07000000000000001, is 7)."""
-    hundredths = weight * 100
-    whole = round(hundredths)
-    return whole if abs(hundredths - whole) < 1e-6 else None
+    one (0.015 is not; 0.07, which floats hold as 0.07000000000000001, is 7).
+
+    A weight is one only within the tolerance plans compare weights with: a weight written
+    as n % must read back equal to it, or the alias would differ from its manifest for ever
+    (0.010000005 would be written as 1 % and planned again on every run)."""
+    whole = round(weight * 100)
+    return whole if abs(weight - whole / 100) <= WEIGHT_TOLERANCE else None
 
 
 def routing_problem(version: str, extra: str, weight: float | None) -> str | None:

@@ -650,3 +650,31 @@ def test_ten_alias_cap_is_counted_before_target_narrows_the_plan(
     code, out, err = run(sandbox, capsys, "plan", str(directory), "--target", "payments:a1")
     assert code == 1, out
     assert "would have 11 aliases" in err
+
+
+@pytest.mark.parametrize("weight", ["0.010000005", "0.0100001"])
+def test_a_weight_that_is_not_a_whole_percent_is_refused_at_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], weight: str
+) -> None:
+    """A weight is a whole percent only if it reads back equal to it (the plans' tolerance):
+    a weight written as 1 % but compared with 0.010000005 would be planned again for ever."""
+    directory = fg_manifest(
+        tmp_path,
+        f"aliases:\n  - {{name: live, version: v1, routing: {{version: v2, weight: {weight}}}}}\n",
+    )
+    assert main(["validate", str(directory)]) == 1
+    assert "whole percent" in capsys.readouterr().err
+
+
+def test_a_whole_percent_weight_converges(
+    sandbox: Sandbox, fg_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A weight such as 0.07 (held by floats as 0.07000000000000001) is written as 7 % and
+    then reads back equal: no drift after apply."""
+    directory = fg_manifest(
+        tmp_path, "aliases:\n  - {name: live, version: v1, routing: {version: v2, weight: 0.07}}\n"
+    )
+    code, out, err = run(sandbox, capsys, "apply", str(directory), "--auto-approve")
+    assert code == 0, out + err
+    assert fg_aliases(sandbox)["live"]["additional_version_weights"] == {"v2": 7}
+    assert run(sandbox, capsys, "drift", str(directory))[0] == 0
