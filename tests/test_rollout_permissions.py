@@ -129,3 +129,20 @@ def test_the_printed_tag_permissions_are_held_to_the_rollout_tags(
         }
     sids = [s["Sid"] for s in document["Statement"]]
     assert len(sids) == len(set(sids))
+
+
+def test_an_alarm_name_with_iam_wildcard_characters_names_that_alarm_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CloudWatch allows '*' and '?' in alarm names; in a policy's resource IAM reads them as
+    wildcards (errors-* would grant every errors- alarm), so they are written as IAM's literal
+    ${*} and ${?}."""
+    text = ROLLED.replace("alarms: [payments-api-errors]", "alarms: ['errors-*', 'p99?', 'a$b']")
+    document = policy(tmp_path, capsys, "--apply", text)
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    prefix = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
+    assert by_sid["ReadRolloutAlarms"]["Resource"] == [
+        prefix + "a${$}b",
+        prefix + "errors-${*}",
+        prefix + "p99${?}",
+    ]

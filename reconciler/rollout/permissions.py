@@ -31,6 +31,13 @@ class RolloutScope:
     hooks: tuple[FunctionScope, ...]
 
 
+def _iam_literal(name: str) -> str:
+    """``name`` as IAM reads it literally in a resource: CloudWatch allows ``*``, ``?`` and ``$``
+    in an alarm name, which IAM would take for wildcards (or a variable); its ``${*}``, ``${?}``
+    and ``${$}`` stand for the characters themselves."""
+    return "".join("${" + c + "}" if c in "*?$" else c for c in name)
+
+
 def _alarm_arn(scope: FunctionScope, name: str) -> str:
     return (
         f"arn:{scope.partition}:cloudwatch:{scope.region or '*'}:{scope.account or '*'}:"
@@ -97,7 +104,7 @@ def rollout_scopes(
         rollouts = [a.rollout for a in manifest.spec.aliases if a.rollout is not None]
         if not rollouts:
             continue
-        alarms = tuple(dict.fromkeys(n for r in rollouts for n in r.alarms))
+        alarms = tuple(dict.fromkeys(_iam_literal(n) for r in rollouts for n in r.alarms))
         hooks = []
         for rollout in rollouts:
             for hook in (rollout.hooks.before, rollout.hooks.after) if rollout.hooks else ():
