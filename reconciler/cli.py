@@ -373,6 +373,13 @@ def apply(
         if saved is not None:
             the_plan = Targets(connection.targets).select(saved)
             the_plan = only(the_plan) if only else the_plan
+            if not manifests and any(c.rollout is not None for c in the_plan.changes):
+                # policy.yaml (a freeze, say) lives beside the manifests: without them a rollout
+                # saved before a freeze would start inside it, and no policy would be read
+                raise InputError(
+                    "the saved plan carries a rollout: apply it with --manifests DIR (the "
+                    "folder it was planned from), so that the policy beside them is met"
+                )
             _check_plan_accounts(the_plan, provider)
             _check_saved_policies(the_plan, manifests or [])
         else:

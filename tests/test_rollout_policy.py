@@ -228,6 +228,24 @@ def test_a_saved_plan_meets_the_freeze_that_began_after_it_was_made(
     assert writes(sandbox) == 0
 
 
+def test_a_saved_plan_with_a_rollout_is_applied_only_beside_its_manifests(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """policy.yaml lives beside the manifests: a saved plan that carries a rollout is refused
+    without --manifests (exit 1, nothing written), so a freeze that began after it was made is
+    never skipped by leaving the option out."""
+    write(estate, manifest("{canary: 10, bake: 1s}"))
+    saved = estate.parent / f"{estate.name}-plan.json"
+    assert main(["plan", str(estate), "--out", str(saved), "--endpoint-url", sandbox.url]) == 0
+    policy(estate, "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z'}]\n")
+    capsys.readouterr()
+    code = main(["apply", str(saved), "--auto-approve", "--endpoint-url", sandbox.url])
+    assert code == 1
+    assert "apply it with --manifests DIR" in capsys.readouterr().err
+    assert writes(sandbox) == 0
+    assert alias(sandbox) == ("12", None)
+
+
 def test_in_a_freeze_the_scheduled_runner_still_watches_rollouts_under_way(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
