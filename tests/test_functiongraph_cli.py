@@ -678,3 +678,64 @@ def test_a_whole_percent_weight_converges(
     assert code == 0, out + err
     assert fg_aliases(sandbox)["live"]["additional_version_weights"] == {"v2": 7}
     assert run(sandbox, capsys, "drift", str(directory))[0] == 0
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"additional_version_weights": '{"v2": 10}'},  # "String" in the API document's table
+        {"additional_version_weights": ["v2", 10]},
+        {"last_modified": 1767225600},
+    ],
+    ids=["weights-as-text", "weights-as-list", "last-modified-number"],
+)
+def test_a_wrongly_typed_alias_from_the_server_is_one_error_line_not_a_traceback(
+    fields: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A field of a type the API does not define fails in the SDK's own model of the answer;
+    that is a malformed answer, one line and exit 1."""
+    handler = type("Handler", (_Answers,), {"body": json.dumps([{**ALIAS, **fields}]).encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "ak")
+        monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sk")
+        monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+        monkeypatch.setenv(
+            "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1",
+            f"http://127.0.0.1:{server.server_address[1]}",
+        )
+        directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v1}\n")
+        code = main(["plan", str(directory)])  # an exception escaping here is the traceback
+        _, err = capsys.readouterr()
+        assert code == 1
+        assert "malformed answer" in err
+        assert "Traceback" not in err
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_guards_read_of_a_wrongly_typed_alias_is_a_malformed_answer() -> None:
+    """The guard's ShowVersionAlias answering a version strategy as text is a malformed answer."""
+    body = json.dumps({**ALIAS, "additional_version_strategy": "v2"}).encode()
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), type("Handler", (_Answers,), {"body": body})
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ)
+        with pytest.raises(MalformedAnswerError):
+            provider.get_alias(T, "live")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -379,6 +379,19 @@ class FunctionGraphProvider:
                 message = getattr(exc, "error_msg", None) or str(exc)
                 after = "; the change may have been made" if not read else ""
                 raise TransientError(f"{doing}: {str(message)[:300]}{after}") from None
+            except Exception as exc:
+                # The SDK builds its model of a 200 answer before handing it over; a field of a
+                # type the API does not define (weights as text, a numeric last_modified) fails
+                # there, as AttributeError or TypeError, not as an SdkException.
+                after = (
+                    "; the change may have been made: read the alias before trying again"
+                    if not read
+                    else ""
+                )
+                raise MalformedAnswerError(
+                    f"{doing}: malformed answer: the answer is not one the API defines "
+                    f"({type(exc).__name__}){after}"
+                ) from None
             if bucket is not None:
                 bucket.recover()
             return answer
