@@ -397,6 +397,12 @@ def _change_problems(change: Change) -> list[str]:
     name_problem = contract.alias_name_problem(change.alias)
     if name_problem is not None:
         problems.append(name_problem)
+    if change.before is not None:  # shown by show and apply: held to what the service says
+        before = change.before
+        for version in (before.version, *([before.routing.version] if before.routing else [])):
+            problem = contract.version_problem(version)
+            if problem is not None:
+                problems.append(f"before: {problem}")
     return problems + _shape_problems(change)
 
 
@@ -417,7 +423,26 @@ def _fg_change_problems(change: Change) -> list[str]:
     name_problem = fg.alias_name_problem(change.alias)
     if name_problem is not None:
         problems.append(name_problem)
+    if change.before is not None:  # shown by show and apply: held to what the service says
+        problems.extend(f"before: {p}" for p in _fg_before_problems(change.before))
     return problems + _shape_problems(change)
+
+
+def _fg_before_problems(before: LiveAlias) -> list[str]:
+    """Why ``before`` is not an alias FunctionGraph could have listed: its version names and
+    rules, which show and apply print."""
+    problems = []
+    for version in (before.version, *([before.routing.version] if before.routing else [])):
+        problem = fg.version_problem(version)
+        if problem is not None:
+            problems.append(problem)
+    if before.routing is not None:
+        problems.extend(
+            problem
+            for rule in before.routing.rules
+            if (problem := fg.rule_problem("header", rule.header, rule.op, rule.value))
+        )
+    return problems
 
 
 def _shape_problems(change: Change) -> list[str]:

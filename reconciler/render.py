@@ -84,7 +84,8 @@ def show_value(value: Any) -> str:
     if route := _route(value):
         return f"{percent(route[0])} to {_v(route[1], show_value(route[1]))}"
     if isinstance(value, dict) and isinstance(value.get("rules"), list):  # FunctionGraph's
-        return f"requests with {_rules(value)} to {_v(str(value.get('version')))}"
+        version = str(value.get("version"))
+        return f"requests with {_rules(value)} to {_v(version, show_value(version))}"
     if isinstance(value, float):
         return repr(value)  # the shortest exact form: 0.05000004 never shows as 0.05
     text = value if isinstance(value, str) else str(value)

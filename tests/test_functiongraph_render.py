@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from reconciler.live import DesiredAlias, FunctionTarget, LiveFunction, Route, RouteRule
+from reconciler.cli import main
+from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route, RouteRule
+from reconciler.plan import Action, Change, Plan, content_digest, dumps_plan
 from reconciler.planner import DesiredFunction, plan
 from reconciler.render import plan_markdown, show_value, traffic
 
@@ -47,3 +52,39 @@ def test_markdown_shows_functiongraph_routing_in_words() -> None:
     assert "routing: 10% to v4" in text
     assert "routing: `requests with x-canary in internal,qa to v4`" in text
     assert "{'version'" not in text
+
+
+def test_a_rule_routed_version_is_shown_inert() -> None:
+    """The version a rule routes to is shown with its control characters escaped."""
+    rules = [{"header": "x", "op": "=", "value": "a"}]
+    shown = show_value({"version": "v4\x1b[2J", "rules": rules, "combine": "and"})
+    assert "\x1b" not in shown
+
+
+def test_a_saved_plan_cannot_put_terminal_escapes_on_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hand-edited plan file (its digest recomputed) whose ``before`` names a version with
+    terminal escapes is refused or shown inert by show: never raw ESC or BEL."""
+    target = FunctionTarget(
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "ap-southeast-1",
+        "payments",
+        "",
+        "functiongraph",
+        "default",
+    )
+    before = LiveAlias(
+        "live", "v3", "", Route("v4", 0.0, (RouteRule("x", "=", "a"),)), "2026-01-01 00:00:00|ab"
+    )
+    change = Change(Action.UPDATE, target, "live", before, DesiredAlias("live", "v3"))
+    document = json.loads(dumps_plan(Plan((change,))))
+    document["changes"][0]["before"]["routing"]["version"] = "v4\x1b]0;owned\x07\x1b[2J"
+    document["digest"] = content_digest(document)
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    code = main(["show", str(saved)])
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
+    assert code == 1  # a version name FunctionGraph would never list
