@@ -117,4 +117,7 @@ def _escape(char: str) -> str:
 
 
 def _version(version: str) -> str:
-    return version if version.isascii() and version.isdigit() else _text(version)
+    """A version as the loader reads it back: bare only as a number written plainly (``7``,
+    Lambda's only form); FunctionGraph's ``01`` or ``0`` is a name, quoted so it stays one."""
+    plain = version.isascii() and version.isdigit() and not version.startswith("0")
+    return version if plain else _text(version)

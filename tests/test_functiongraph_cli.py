@@ -739,3 +739,52 @@ def test_the_guards_read_of_a_wrongly_typed_alias_is_a_malformed_answer() -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_import_of_an_alias_on_a_version_named_with_a_leading_zero_reads_back(
+    sandbox: Sandbox, fg_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FunctionGraph's version "01" is a name: import quotes it, so the manifest loads and
+    plans empty."""
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=["01", "2"])
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="01")
+    out = tmp_path / "imported"
+    args = ["import", "--provider", "functiongraph", "--function", "payments", "--region", REGION]
+    code, _, err = run(sandbox, capsys, *args, "--out-dir", str(out))
+    assert code == 0, err
+    code, plan_out, err = run(sandbox, capsys, "plan", str(out), "--detailed-exitcode")
+    assert code == 0, plan_out + err
+
+
+class _IgnoresPuts(_Answers):
+    """A FunctionGraph that answers a PUT 200 with the alias as it was, the write not made."""
+
+    def do_GET(self) -> None:
+        self.body = json.dumps(ALIAS).encode()
+        self._answer()
+
+    def do_PUT(self) -> None:
+        self.body = json.dumps(ALIAS).encode()
+        self._answer()
+
+
+def test_a_write_answered_with_another_version_than_sent_is_not_counted_done() -> None:
+    """A write whose answer shows the alias on another version than sent may not have been
+    made: a malformed answer that says so, so that apply reads the alias back."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _IgnoresPuts)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        current = provider.get_alias(T, "live")
+        assert current is not None
+        with pytest.raises(MalformedAnswerError, match="may have been made"):
+            provider.update_alias(T, DesiredAlias("live", "v2"), current.revision_id)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -277,7 +277,7 @@ class FunctionGraphProvider:
         answer = self._call(
             target, "create_version_alias", CreateVersionAliasRequest(target.arn, body), doing
         )
-        return self._written(answer, desired.name, doing)
+        return self._written(answer, desired, doing)
 
     @needs("functiongraph:function:getAlias", "functiongraph:function:updateAlias")
     def update_alias(
@@ -315,7 +315,7 @@ class FunctionGraphProvider:
         )
         doing = f"updating alias {address}"
         return self._written(
-            self._call(target, "update_version_alias", request, doing), desired.name, doing
+            self._call(target, "update_version_alias", request, doing), desired, doing
         )
 
     @needs("functiongraph:function:getAlias", "functiongraph:function:deleteAlias")
@@ -331,11 +331,18 @@ class FunctionGraphProvider:
             if exc.code != fg.ALIAS_NOT_FOUND[0]:
                 raise
 
-    def _written(self, answer: Any, name: str, doing: str) -> LiveAlias:
+    def _written(self, answer: Any, desired: DesiredAlias, doing: str) -> LiveAlias:
+        """The alias a write answered with; one that is not what was sent (another name or
+        version) is not counted done: the write may or may not have been made."""
+        name = desired.name
         with _malformed(doing, write=True):
             alias = live_alias(answer.to_json_object())
             if alias.name != name:
                 raise MalformedAnswerError(f"it names alias {alias.name!r}, not {name!r}")
+            if alias.version != desired.version:
+                raise MalformedAnswerError(
+                    f"the alias is on version {alias.version!r}, not {desired.version!r} as sent"
+                )
         return alias
 
     # -- calls ------------------------------------------------------------------------------------
