@@ -507,6 +507,8 @@ def _fg_desired_problems(alias: DesiredAlias) -> list[str]:
         problems.append(version_problem)
     if alias.description is not None and len(alias.description) > fg.DESCRIPTION_MAX:
         problems.append(f"a description longer than {fg.DESCRIPTION_MAX} characters")
+    if alias.rollout is not None:  # manifests refuse it; the rollout engine is Lambda's
+        problems.append("a rollout on FunctionGraph, which has no rollouts")
     route = alias.routing
     if route is not None:
         found = fg.routing_problem(

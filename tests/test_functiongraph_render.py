@@ -88,3 +88,26 @@ def test_a_saved_plan_cannot_put_terminal_escapes_on_screen(
     assert "\x1b" not in out + err
     assert "\x07" not in out + err
     assert code == 1  # a version name FunctionGraph would never list
+
+
+def test_a_saved_plan_with_a_rollout_on_functiongraph_is_refused() -> None:
+    """Manifests refuse a rollout on FunctionGraph, and so does a saved plan: the rollout
+    engine reads tags and alarms through the Lambda client."""
+    from reconciler.errors import PlanFileError  # noqa: PLC0415
+    from reconciler.plan import loads_plan  # noqa: PLC0415
+    from reconciler.rollout.model import Rollout  # noqa: PLC0415
+
+    target = FunctionTarget(
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "ap-southeast-1",
+        "payments",
+        "",
+        "functiongraph",
+        "default",
+    )
+    before = LiveAlias("live", "v1", "", None, "2026-01-01 00:00:00|ab")
+    after = DesiredAlias("live", "v2", rollout=Rollout((10, 50), 60))
+    text = dumps_plan(Plan((Change(Action.UPDATE, target, "live", before, after),)))
+    with pytest.raises(PlanFileError) as refused:
+        loads_plan(text)
+    assert "a rollout on FunctionGraph" in " ".join(refused.value.details)
