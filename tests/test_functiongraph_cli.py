@@ -788,3 +788,37 @@ def test_a_write_answered_with_another_version_than_sent_is_not_counted_done() -
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _CyclingVersions(_Answers):
+    """ListFunctionVersions whose next_marker goes 1, 2, 1, 2, ... for ever."""
+
+    calls: ClassVar[int] = 0
+
+    def do_GET(self) -> None:
+        type(self).calls += 1
+        marker = "1" if "marker=1" not in (self.path or "") else "2"
+        page = {"versions": [{"version": f"v{type(self).calls}"}], "next_marker": int(marker)}
+        self.body = json.dumps(page).encode()
+        self._answer()
+
+
+def test_a_version_listing_whose_marker_comes_back_stops_at_once() -> None:
+    """A marker met before is a malformed answer at once, as Lambda's pages refuse one."""
+    _CyclingVersions.calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CyclingVersions)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError):
+            provider.versions(T)
+        assert _CyclingVersions.calls <= 4
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -221,6 +221,7 @@ class FunctionGraphProvider:
             return known
         found: set[str] = set()
         marker = "0"
+        seen = {marker}
         doing = f"listing the versions of {target.address}"
         for _ in range(MAX_VERSION_PAGES):
             request = ListFunctionVersionsRequest(target.arn, marker, str(VERSIONS_PAGE))
@@ -236,9 +237,12 @@ class FunctionGraphProvider:
                 following = page.get("next_marker") or 0
                 if not isinstance(following, int) or isinstance(following, bool):
                     raise MalformedAnswerError("next_marker is not a number")
-            if not following or str(following) == marker or not page["versions"]:
+            if not following or not page["versions"]:
                 break
+            if str(following) in seen:  # a marker met before would list the same pages again
+                raise MalformedAnswerError(f"{doing}: next_marker {following} came back")
             marker = str(following)
+            seen.add(marker)
         else:
             raise MalformedAnswerError(f"{doing}: more than {MAX_VERSION_PAGES} pages")
         result = frozenset(found)
