@@ -84,6 +84,26 @@ def _too_many_aliases(plan: Plan, whole: Plan, desired: Sequence[DesiredFunction
     ]
 
 
+def routing_problems(
+    name: str, first: VersionInfo, second: VersionInfo, *, one_role: str, same_dead_letter: str
+) -> list[str]:
+    """Why traffic cannot be split between two versions: Lambda routes only between versions
+    with one execution role and one dead-letter configuration (``one_role`` and
+    ``same_dead_letter`` say who needs them)."""
+    messages = []
+    if first.role != second.role:
+        messages.append(
+            f"{name}: versions {first.version} and {second.version} have different execution "
+            f"roles ({first.role} and {second.role}); {one_role}"
+        )
+    if first.dead_letter_target != second.dead_letter_target:
+        messages.append(
+            f"{name}: versions {first.version} and {second.version} have different dead-letter "
+            f"configurations; {same_dead_letter}"
+        )
+    return messages
+
+
 def _moves(change: Change) -> tuple[list[str], bool]:
     """The published versions the alias moves to, and whether its weighted routing is new."""
     after, before = change.after, change.before
@@ -126,16 +146,13 @@ def _check(change: Change, info: VersionLookup, reader: VersionReader) -> list[s
             info(change.target, after.routing.version),
         )
         if primary is not None and extra is not None:
-            if primary.role != extra.role:
-                messages.append(
-                    f"{name}: versions {primary.version} and {extra.version} have different "
-                    f"execution roles ({primary.role} and {extra.role}); a weighted alias needs one"
-                )
-            if primary.dead_letter_target != extra.dead_letter_target:
-                messages.append(
-                    f"{name}: versions {primary.version} and {extra.version} have different "
-                    "dead-letter configurations; a weighted alias needs the same (or none on both)"
-                )
+            messages += routing_problems(
+                name,
+                primary,
+                extra,
+                one_role="a weighted alias needs one",
+                same_dead_letter="a weighted alias needs the same (or none on both)",
+            )
     if change.action is Action.UPDATE and routing_is_new:
         executions = reader.provisioned_concurrency(change.target, change.alias)
         if executions:

@@ -16,6 +16,7 @@ from reconciler.live import FunctionTarget
 from reconciler.manifests import Source
 from reconciler.plan import Change, Plan
 from reconciler.planner import DesiredFunction
+from reconciler.preflight import routing_problems
 from reconciler.providers.base import VersionReader
 from reconciler.rollout.cloud import RolloutCloud
 
@@ -88,16 +89,13 @@ def _check(
         return messages
     old, new = (reader.version_info(change.target, v) for v in (before.version, after.version))
     if old is not None and new is not None:
-        if old.role != new.role:
-            messages.append(
-                f"{name}: versions {old.version} and {new.version} have different execution "
-                f"roles ({old.role} and {new.role}); a rollout routes between them, which needs one"
-            )
-        if old.dead_letter_target != new.dead_letter_target:
-            messages.append(
-                f"{name}: versions {old.version} and {new.version} have different dead-letter "
-                "configurations; a rollout routes between them, which needs the same (or none)"
-            )
+        messages += routing_problems(
+            name,
+            old,
+            new,
+            one_role="a rollout routes between them, which needs one",
+            same_dead_letter="a rollout routes between them, which needs the same (or none)",
+        )
     executions = reader.provisioned_concurrency(change.target, change.alias)
     if executions:
         messages.append(
