@@ -1,7 +1,11 @@
 """Huawei Cloud FunctionGraph aliases through the official SDK (``huaweicloudsdkfunctiongraph``).
 
-Credentials and endpoints follow the SDK's own conventions: ``HUAWEICLOUD_SDK_AK``,
-``HUAWEICLOUD_SDK_SK`` and ``HUAWEICLOUD_SDK_PROJECT_ID``; a Region's endpoint is the SDK's, or
+Credentials and endpoints follow the SDK's own conventions: ``HUAWEICLOUD_SDK_PROJECT_ID`` and
+either an access key (``HUAWEICLOUD_SDK_AK``, ``HUAWEICLOUD_SDK_SK``, and
+``HUAWEICLOUD_SDK_SECURITY_TOKEN`` for a temporary one) or OpenID Connect federation
+(``HUAWEICLOUD_SDK_IDP_ID`` and ``HUAWEICLOUD_SDK_ID_TOKEN_FILE``: the SDK trades the ID token at
+IAM, ``HUAWEICLOUD_SDK_IAM_ENDPOINT`` when set, for a temporary access key; the GitHub workflows
+use this, so no long-lived key is stored anywhere). A Region's endpoint is the SDK's, or
 ``HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_<REGION>`` (``..._AP_SOUTHEAST_1``) when set.
 
 FunctionGraph has no RevisionId. An alias's revision here is its ``last_modified`` and a digest of
@@ -47,6 +51,9 @@ from reconciler.live import (
 from reconciler.permissions import needs
 
 AK, SK, PROJECT_ID = "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"
+SECURITY_TOKEN = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+IDP_ID, ID_TOKEN_FILE = "HUAWEICLOUD_SDK_IDP_ID", "HUAWEICLOUD_SDK_ID_TOKEN_FILE"
+IAM_ENDPOINT = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
 ENDPOINT_ENV = "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{}"
 THROTTLE_RETRIES = 4  # a 429 is never applied: the call is sent again, after a pause
 READ_RETRIES = 2  # a read that failed on the way is sent again; a write never is
@@ -122,13 +129,7 @@ class FunctionGraphProvider:
                 f"FunctionGraph needs the 'functiongraph' extra ({exc.name} is missing): "
                 "pip install 'reconciler[functiongraph]'"
             ) from None
-        ak, sk, project = (self._environ.get(n) for n in (AK, SK, PROJECT_ID))
-        if not (ak and sk and project):
-            missing = ", ".join(n for n, v in ((AK, ak), (SK, sk), (PROJECT_ID, project)) if not v)
-            raise AccessDeniedError(
-                f"no Huawei Cloud credentials: set {missing} (or use --sandbox to try the tool "
-                "without a cloud)"
-            )
+        credentials = self._credentials(BasicCredentials)
         override = self._environ.get(ENDPOINT_ENV.format(region.replace("-", "_").upper()))
         if self.endpoint_url:
             endpoints = [self.endpoint_url]
@@ -146,11 +147,50 @@ class FunctionGraphProvider:
         config.timeout = (10, 60)
         return (
             FunctionGraphClient.new_builder()
-            .with_credentials(BasicCredentials(ak, sk, project))
+            .with_credentials(credentials)
             .with_endpoints(endpoints)
             .with_http_config(config)
             .build()
         )
+
+    def _credentials(self, basic: Any) -> Any:
+        """The SDK's credentials from the environment: an access key, or OpenID Connect
+        federation, which the SDK trades at IAM for a temporary access key on its first call."""
+        env = self._environ
+        project, idp, token_file = env.get(PROJECT_ID), env.get(IDP_ID), env.get(ID_TOKEN_FILE)
+        ak, sk = env.get(AK), env.get(SK)
+        if not project:
+            raise AccessDeniedError(
+                f"no Huawei Cloud project: set {PROJECT_ID} to the project of the Region "
+                "(or use --sandbox to try the tool without a cloud)"
+            )
+        if idp or token_file:
+            if not (idp and token_file):
+                missing = IDP_ID if not idp else ID_TOKEN_FILE
+                raise AccessDeniedError(
+                    f"OpenID Connect federation needs {IDP_ID} and {ID_TOKEN_FILE}: set {missing}"
+                )
+            try:
+                with open(token_file, encoding="utf-8") as stream:
+                    readable = bool(stream.read().strip())
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not text"
+                raise AccessDeniedError(
+                    f"{ID_TOKEN_FILE} {token_file!r}: cannot read the ID token ({reason})"
+                ) from None
+            if not readable:
+                raise AccessDeniedError(f"{ID_TOKEN_FILE} {token_file!r}: the file is empty")
+            credentials = basic(project_id=project).with_idp_id(idp).with_id_token_file(token_file)
+            if env.get(IAM_ENDPOINT):
+                credentials.with_iam_endpoint(env[IAM_ENDPOINT])
+            return credentials
+        if not (ak and sk):
+            missing = " and ".join(n for n, v in ((AK, ak), (SK, sk)) if not v)
+            raise AccessDeniedError(
+                f"no Huawei Cloud credentials: set {missing}, or {IDP_ID} and {ID_TOKEN_FILE} "
+                "for OpenID Connect federation (or use --sandbox to try the tool without a cloud)"
+            )
+        return basic(ak, sk, project).with_security_token(env.get(SECURITY_TOKEN) or None)
 
     def _bucket(self, target: FunctionTarget) -> TokenBucket | None:
         """The budget of the function's project and Region; None (unpaced) without a rate."""
@@ -412,6 +452,14 @@ def _error(exc: Any, doing: str) -> ProviderError:
     status = int(getattr(exc, "status_code", 0) or 0)
     code = str(getattr(exc, "error_code", "") or "")[:100]
     message = str(getattr(exc, "error_msg", "") or "")[:300]
+    if code.startswith("IAM."):  # the SDK's trade of an ID token for a temporary key
+        return AccessDeniedError(
+            f"{doing}: Huawei Cloud IAM refused the OpenID Connect ID token ({code}: {message}); "
+            f"check {IDP_ID}, the identity provider's client ID and its identity conversion "
+            "rules (README, GitOps setup)",
+            code=code,
+            status=status,
+        )
     cls = _BY_STATUS.get(status) or (TransientError if status >= 500 else ProviderError)
     return cls(f"{doing}: {code or status}: {message}", code=code, status=status)
 

@@ -25,6 +25,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from reconciler import contract
 from reconciler.sandbox import functiongraph as fgs
+from reconciler.sandbox import huawei_iam
 from reconciler.sandbox.aliases import (
     AliasService,
     ApiError,
@@ -263,6 +264,7 @@ class SandboxApp:
         self.functions = MotoDirectory(moto, state, account)
         self.aliases = AliasService(self.functions, self.realism)
         self.functiongraph = fgs.FunctionGraphService()
+        self.huawei_iam = huawei_iam.HuaweiIam()
         self.revisions = Revisions()
         self.admin: Callable[[str, str, bytes], Reply] | None = None
         self._overrides: dict[str, Callable[[Call, dict[str, Any]], Reply]] = {
@@ -291,6 +293,7 @@ class SandboxApp:
         self.functions.reset()
         self.aliases.reset()
         self.functiongraph.reset()
+        self.huawei_iam.reset()
         self.revisions.reset()
         self.realism.reset()
         with self._policies_lock:
@@ -303,6 +306,11 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "/")
         if path.startswith(ADMIN_PREFIX) and self.admin is not None:
             return self._send(start_response, self.admin(environ["REQUEST_METHOD"], path, body))
+        if path.startswith(huawei_iam.PREFIX):  # OpenID Connect federation's two IAM calls
+            status, extra, answer = self.huawei_iam.handle(
+                environ["REQUEST_METHOD"], path, _headers(environ), body
+            )
+            return self._send(start_response, json_reply(status, answer, extra.items()))
         call = (
             self._name_functiongraph(environ, path, body)
             if path.startswith(fgs.PREFIX)
@@ -700,19 +708,19 @@ class SandboxApp:
         request = fgs.name_request(method, path)
         operation = f"{fgs.SERVICE}:{request.operation if request else 'Unknown'}"
         scope = Scope(request.project if request else "", request.region if request else "", "")
-        headers = {
-            k[5:].replace("_", "-").lower(): str(v)
-            for k, v in environ.items()
-            if k.startswith("HTTP_")
-        }
-        params = {"unsigned": "1"} if fgs.signature_problem(headers) is not None else {}
+        headers = _headers(environ)
+        params: dict[str, str] = {}
+        if fgs.signature_problem(headers) is not None:
+            params["unsigned"] = "Incorrect IAM authentication information"
+        elif problem := self.huawei_iam.security_token_problem(headers):
+            params["unsigned"] = f"Incorrect IAM authentication information: {problem}"
         return Call(fgs.SERVICE, operation, scope, method, path, query, body, params)
 
     def _functiongraph(self, call: Call) -> Reply:
         """Answer a FunctionGraph request: signed as the SDK signs, then the API."""
         try:
             if call.params.get("unsigned"):
-                raise fgs.FgError(401, "APIGW.0301", "Incorrect IAM authentication information")
+                raise fgs.FgError(401, "APIGW.0301", call.params["unsigned"])
             request = fgs.name_request(call.method, call.path)
             if request is None:
                 raise fgs.FgError(404, "FSS.0404", "Not found the resource")
@@ -900,3 +908,10 @@ def _throttled(wait: float) -> Reply:
 
 
 __all__ = ["FaultKind", "FaultRule", "OutOfBandWrite", "SandboxApp"]
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """A WSGI request's headers, by lower-case name."""
+    return {
+        k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+    }
