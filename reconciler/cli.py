@@ -787,7 +787,8 @@ def permissions(
         bool,
         typer.Option(
             "--trust-policy",
-            help="Print the role's trust policy instead: the GitHub workflows that may assume it.",
+            help="Print the role's trust policy instead: the GitHub workflows that may assume it "
+            "(with --provider functiongraph: the identity provider's identity conversion rules).",
         ),
     ] = False,
     repo: Annotated[
@@ -805,8 +806,10 @@ def permissions(
     cloud: ProviderOpt = None,
 ) -> int:
     """Print a least-privilege IAM policy (JSON) for plan/drift or for apply, or with
-    --trust-policy the trust policy of its role (README, GitOps setup). Without --region and
-    --default-account, manifests that name no Region or account are scoped to any."""
+    --trust-policy the trust policy of its role (README, GitOps setup); with --provider
+    functiongraph, the identity conversion rules of Huawei Cloud's identity provider for GitHub.
+    Without --region and --default-account, manifests that name no Region or account are scoped
+    to any."""
     from reconciler.contract import partition_of
     from reconciler.functiongraph import FunctionGraphSpec
     from reconciler.manifests import load_manifests
@@ -820,6 +823,28 @@ def permissions(
     from reconciler.providers.aws_lambda import AwsLambdaProvider
     from reconciler.providers.functiongraph import FunctionGraphProvider
 
+    if trust and cloud is Cloud.functiongraph:
+        # One identity provider per Huawei Cloud account holds the rules of every role.
+        from reconciler.permissions import identity_conversion_rules
+
+        roles = [
+            r
+            for r, on in (("plan", for_plan), ("apply", for_apply), ("rollout", for_rollout))
+            if on
+        ]
+        if not roles:
+            raise InputError("choose the roles: --plan, --apply and/or --rollout")
+        if paths:
+            raise InputError("--trust-policy takes no manifests: it says who may assume the role")
+        if repo is None or account is not None:
+            raise InputError(
+                "the identity conversion rules need --repo OWNER/NAME and no --account: they "
+                "belong to the identity provider of the Huawei Cloud account that holds them"
+            )
+        print(
+            json.dumps(identity_conversion_rules(roles, repository=repo, branch=branch), indent=2)
+        )
+        return EXIT_OK
     if for_plan + for_apply + for_rollout != 1:
         raise InputError("choose one: --plan (read only), --apply or --rollout")
     if trust:

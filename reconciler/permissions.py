@@ -153,19 +153,11 @@ def _subject(repository: str, context: str, workflow: str, branch: str) -> str:
     return f"repo:{repository}:{context}:job_workflow_ref:{ref}"
 
 
-def trust_policy(
-    *, apply: bool, repository: str, account: str, branch: str = "main"
-) -> dict[str, Any]:
-    """The trust policy of the plan role (pull-request plans by the trusted workflow, drift, and
-    the plan jobs of the apply workflow) or of the apply role (the apply jobs, which alone name the
-    protected environment): each workflow from ``branch`` only.
-    """
+def _check_trust(repository: str, branch: str) -> None:
     if not _REPOSITORY.fullmatch(repository) or repository.split("/")[1] in {".", ".."}:
         raise InputError(
             f"repository {repository!r}: expected OWNER/NAME, as in github.com/OWNER/NAME"
         )
-    if not ACCOUNT_RE.fullmatch(account):
-        raise InputError(f"account {account!r}: an AWS account is 12 digits")
     if (
         not _BRANCH.fullmatch(branch)
         or ".." in branch
@@ -173,19 +165,43 @@ def trust_policy(
         or branch.startswith("refs/")
     ):
         raise InputError(f"branch {branch!r}: expected a branch name such as main, not a ref")
-    if apply:
-        sid = "ApplyInTheProtectedEnvironmentFromTheDefaultBranch"
-        subjects = [
-            _subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)
+
+
+def _subjects(role: str, repository: str, branch: str) -> list[str]:
+    """The OIDC subjects of the jobs a role (plan, apply or rollout) trusts, each workflow from
+    ``branch`` only: pull-request plans by the trusted workflow, drift and the plan jobs of apply
+    for plan; the apply jobs, which alone name the protected environment, for apply; the
+    scheduled rollout runner in its environment for rollout."""
+    if role == "apply":
+        return [_subject(repository, f"environment:{APPLY_ENVIRONMENT}", APPLY_WORKFLOW, branch)]
+    if role == "rollout":
+        return [
+            _subject(repository, f"environment:{ROLLOUT_ENVIRONMENT}", ROLLOUT_WORKFLOW, branch)
         ]
-    else:
-        sid = "PlanPullRequestsDriftAndMergesFromTheDefaultBranch"
-        subjects = [
-            _subject(repository, "pull_request", PLAN_WORKFLOW, branch),
-            _subject(repository, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, branch),
-            # The plan jobs of apply name no environment, so their context is the branch.
-            _subject(repository, f"ref:refs/heads/{branch}", APPLY_WORKFLOW, branch),
-        ]
+    return [
+        _subject(repository, "pull_request", PLAN_WORKFLOW, branch),
+        _subject(repository, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, branch),
+        # The plan jobs of apply name no environment, so their context is the branch.
+        _subject(repository, f"ref:refs/heads/{branch}", APPLY_WORKFLOW, branch),
+    ]
+
+
+def trust_policy(
+    *, apply: bool, repository: str, account: str, branch: str = "main"
+) -> dict[str, Any]:
+    """The trust policy of the plan role (pull-request plans by the trusted workflow, drift, and
+    the plan jobs of the apply workflow) or of the apply role (the apply jobs, which alone name the
+    protected environment): each workflow from ``branch`` only.
+    """
+    _check_trust(repository, branch)
+    if not ACCOUNT_RE.fullmatch(account):
+        raise InputError(f"account {account!r}: an AWS account is 12 digits")
+    sid = (
+        "ApplyInTheProtectedEnvironmentFromTheDefaultBranch"
+        if apply
+        else "PlanPullRequestsDriftAndMergesFromTheDefaultBranch"
+    )
+    subjects = _subjects("apply" if apply else "plan", repository, branch)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -211,7 +227,35 @@ def rollout_trust_policy(*, repository: str, account: str, branch: str = "main")
     document = trust_policy(apply=True, repository=repository, account=account, branch=branch)
     (statement,) = document["Statement"]
     statement["Sid"] = "MoveRolloutsOnAScheduleFromTheDefaultBranch"
-    statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"] = [
-        _subject(repository, f"environment:{ROLLOUT_ENVIRONMENT}", ROLLOUT_WORKFLOW, branch)
-    ]
+    statement["Condition"]["StringEquals"][f"{GITHUB_OIDC}:sub"] = _subjects(
+        "rollout", repository, branch
+    )
     return document
+
+
+# Huawei Cloud: one identity provider (GitHub's issuer) per account, whose identity conversion
+# rules map a job's OIDC subject to the user group that holds that role's policy.
+HUAWEI_GROUPS = {
+    "plan": "reconcile-plan",
+    "apply": "reconcile-apply",
+    "rollout": "reconcile-rollout",
+}
+
+
+def identity_conversion_rules(
+    roles: Sequence[str], *, repository: str, branch: str = "main"
+) -> list[dict[str, Any]]:
+    """The identity conversion rules of a Huawei Cloud IAM identity provider for GitHub's OIDC
+    tokens: a job is a federated user in the group of its role only if its ``sub`` is one of
+    those the same role trusts on AWS (``any_one_of`` matches whole values, not patterns)."""
+    _check_trust(repository, branch)
+    return [
+        {
+            "local": [
+                {"user": {"name": HUAWEI_GROUPS[role]}},
+                {"group": {"name": HUAWEI_GROUPS[role]}},
+            ],
+            "remote": [{"type": "sub", "any_one_of": _subjects(role, repository, branch)}],
+        }
+        for role in roles
+    ]

@@ -19,6 +19,7 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient, ListVersionAliasesRequest
 
+from reconciler.cli import main
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox.huawei_iam import KEY_PATH, TOKEN_PATH
 from tests.test_functiongraph_cli import FG_MANIFEST, PROJECT, REGION, fg_aliases, run
@@ -235,3 +236,40 @@ def test_a_temporary_key_lasts_from_15_minutes_to_a_day(sandbox: Sandbox, durati
     status, answer = _post(sandbox, KEY_PATH, body, {})
     assert status == 400
     assert "duration_seconds" in answer["error_msg"]
+
+
+def test_identity_conversion_rules_trust_the_jobs_each_aws_role_trusts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    common = ["permissions", "--trust-policy", "--repo", "octo/estate"]
+    assert main([*common, "--provider", "functiongraph", "--plan", "--apply", "--rollout"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert [r["local"] for r in rules] == [
+        [{"user": {"name": f"reconcile-{role}"}}, {"group": {"name": f"reconcile-{role}"}}]
+        for role in ("plan", "apply", "rollout")
+    ]
+    for rule, role in zip(rules, ("plan", "apply", "rollout"), strict=True):
+        assert main([*common, "--account", "123456789012", f"--{role}"]) == 0
+        (statement,) = json.loads(capsys.readouterr().out)["Statement"]
+        aws = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        assert rule["remote"] == [{"type": "sub", "any_one_of": aws}]
+    assert SUBJECT in rules[1]["remote"][0]["any_one_of"]
+    assert SUBJECT not in rules[0]["remote"][0]["any_one_of"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--plan", "--account", "123456789012"], "no --account"),
+        ([], "choose the roles"),
+        (["--plan", "--repo", "octo/estate:*"], "expected OWNER/NAME"),
+        (["--plan", "--branch", "refs/heads/main"], "expected a branch name"),
+    ],
+)
+def test_identity_conversion_rules_refuse_what_would_widen_them(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    repo = [] if "--repo" in args else ["--repo", "octo/estate"]
+    code = main(["permissions", "--trust-policy", "--provider", "functiongraph", *repo, *args])
+    assert code == 1
+    assert message in capsys.readouterr().err
