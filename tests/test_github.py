@@ -4,14 +4,17 @@ the pre-commit hook are what they say."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -159,7 +162,12 @@ def test_trusted_plan_workflow_treats_the_pull_request_as_data() -> None:
     (plan,) = (s for s in steps if s.get("uses", "").endswith("/.github/actions/reconcile"))
     assert plan["uses"] == "./trusted/.github/actions/reconcile"  # installs main's tool
     assert plan["with"]["paths"] == "pr/manifests/"
-    assert plan["with"]["args"] == "--provider lambda"  # AWS credentials: Lambda's manifests only
+    # Lambda's manifests only, until Huawei Cloud trusts the job's ID token.
+    assert plan["with"]["args"] == (
+        "${{ vars.HUAWEICLOUD_IDP_ID == '' && '--provider lambda' || '' }}"
+    )
+    assert plan["with"]["huaweicloud-idp-id"] == "${{ vars.HUAWEICLOUD_IDP_ID }}"
+    assert plan["with"]["huaweicloud-project-id"] == "${{ vars.HUAWEICLOUD_PROJECT_ID }}"
     (symlinks,) = (s for s in steps if "pr/" in s.get("run", ""))  # the only step that reads pr/
     assert "find pr/manifests -type l" in symlinks["run"]
     credentials = next(i for i, u in enumerate(uses) if "configure-aws-credentials" in u)
@@ -276,6 +284,13 @@ FAKE_RECONCILE = """\
 import json, os, sys
 with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
+token_file = os.environ.get("HUAWEICLOUD_SDK_ID_TOKEN_FILE")
+with open(os.environ["FAKE_LOG"] + ".env", "a", encoding="utf-8") as log:
+    seen = {{k: v for k, v in os.environ.items() if k.startswith("HUAWEICLOUD_")}}
+    if token_file:
+        seen["token"] = open(token_file, encoding="utf-8").read()
+        seen["mode"] = oct(os.stat(token_file).st_mode & 0o777)
+    log.write(json.dumps(seen) + "\\n")
 print(os.environ.get("FAKE_STDOUT", "fake markdown"))
 sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
 """
@@ -287,6 +302,7 @@ class ActionRun:
     calls: list[list[str]]
     outputs: dict[str, str]
     output: str  # stdout and stderr: workflow commands such as ::error:: go to stdout
+    environments: list[dict[str, str]]  # the HUAWEICLOUD_* each call saw, and its token file
 
 
 def run_action_script(
@@ -298,6 +314,8 @@ def run_action_script(
     fail_on_error: str = "true",
     plan_file: str = "",
     exit_code: int = 0,
+    huaweicloud: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> ActionRun:
     """Run the action's reconcile step as the runner does (bash -eo pipefail, inputs in env)."""
     action = yaml.safe_load(ACTION.read_text())
@@ -309,6 +327,10 @@ def run_action_script(
         "args": args,
         "fail-on-error": fail_on_error,
         "plan-file": plan_file,
+        "huaweicloud-idp-id": "",
+        "huaweicloud-project-id": "",
+        "huaweicloud-audience": action["inputs"]["huaweicloud-audience"]["default"],
+        **(huaweicloud or {}),
     }
     inputs = {}
     for name, value in step["env"].items():
@@ -336,6 +358,7 @@ def run_action_script(
         "FAKE_LOG": str(tmp_path / "calls.jsonl"),
         "FAKE_EXIT": str(exit_code),
         **inputs,
+        **(extra_env or {}),
     }
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -349,7 +372,11 @@ def run_action_script(
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     lines = outputs.read_text().splitlines() if outputs.exists() else []
     output = done.stdout + done.stderr
-    return ActionRun(done.returncode, calls, dict(line.split("=", 1) for line in lines), output)
+    seen = tmp_path / "calls.jsonl.env"
+    environments = [json.loads(x) for x in seen.read_text().splitlines()] if seen.exists() else []
+    return ActionRun(
+        done.returncode, calls, dict(line.split("=", 1) for line in lines), output, environments
+    )
 
 
 def test_action_splits_args_as_a_shell_would_with_quotes(tmp_path: Path) -> None:
@@ -485,7 +512,11 @@ def run_workflow_step(
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     lines = outputs.read_text().splitlines() if outputs.exists() else []
     output = done.stdout + done.stderr
-    return ActionRun(done.returncode, calls, dict(line.split("=", 1) for line in lines), output)
+    seen = tmp_path / "calls.jsonl.env"
+    environments = [json.loads(x) for x in seen.read_text().splitlines()] if seen.exists() else []
+    return ActionRun(
+        done.returncode, calls, dict(line.split("=", 1) for line in lines), output, environments
+    )
 
 
 GROUPS = [pytest.param(APPLY_WORKFLOW, id="apply"), pytest.param(DRIFT_WORKFLOW, id="drift")]
@@ -511,6 +542,48 @@ def test_groups_put_manifests_without_an_account_in_the_default_roles_account(
     ]
     assert run.outputs["matrix"] == MATRIX
     assert run.outputs["account"] == ACCOUNT  # for each group's job: --default-account
+
+
+@pytest.mark.parametrize("workflow", GROUPS)
+def test_groups_take_functiongraph_in_once_huawei_cloud_trusts_github(
+    tmp_path: Path, workflow: str
+) -> None:
+    variables = {**ROLES, "HUAWEICLOUD_IDP_ID": "github"}
+    run = run_workflow_step(tmp_path, workflow_step(workflow, "groups", "groups"), variables)
+    assert run.returncode == 0, run.output
+    assert run.calls == [
+        ["groups", "manifests/", "--region", "eu-west-1", "--default-account", ACCOUNT]
+    ]
+
+
+WRITERS = [APPLY_WORKFLOW, DRIFT_WORKFLOW, ".github/workflows/reconcile-rollout.yml"]
+
+
+@pytest.mark.parametrize("workflow", WRITERS)
+def test_each_group_holds_the_credentials_of_its_own_cloud_only(workflow: str) -> None:
+    """A Lambda group assumes an AWS role and trades no Huawei Cloud token; a FunctionGraph
+    group trades its ID token for the project of its group and assumes no AWS role."""
+    jobs = yaml.safe_load((ROOT / workflow).read_text())["jobs"]
+    checked = 0
+    for name, job in jobs.items():
+        if name == "groups":
+            continue
+        steps = job["steps"]
+        for step in steps:
+            if "configure-aws-credentials" in step.get("uses", ""):
+                assert step["if"] == "matrix.provider == 'lambda'"
+            if step.get("uses", "").endswith("/.github/actions/reconcile"):
+                checked += 1
+                assert step["with"]["huaweicloud-idp-id"] == (
+                    "${{ matrix.provider == 'functiongraph' && vars.HUAWEICLOUD_IDP_ID || '' }}"
+                )
+                assert step["with"]["huaweicloud-project-id"] == (
+                    "${{ matrix.provider == 'functiongraph' && matrix.account || '' }}"
+                )
+                if "args" in step["with"]:
+                    assert "--provider ${{ matrix.provider }} " in step["with"]["args"]
+        assert job["permissions"]["id-token"] == "write"
+    assert checked >= 1
 
 
 @pytest.mark.parametrize("workflow", GROUPS)
@@ -757,6 +830,109 @@ def test_each_group_reads_manifests_without_a_region_as_groups_did(workflow: str
     assert document["jobs"]["groups"]["outputs"]["account"] == "${{ steps.groups.outputs.account }}"
     (step,) = uses(document["jobs"][job], "./.github/actions/reconcile")
     assert step["with"]["args"] == (
+        "--provider ${{ matrix.provider }} "
         "--target ${{ matrix.target }} --region ${{ vars.AWS_REGION || matrix.region }} "
         "--default-account ${{ needs.groups.outputs.account }}"
     )
+
+
+class _TokenService(http.server.BaseHTTPRequestHandler):
+    """GitHub's OIDC token service as a job reaches it: ACTIONS_ID_TOKEN_REQUEST_URL with a
+    bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN, the audience as a query parameter."""
+
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8vZXN0YXRlIn0.c2ln"
+    seen: ClassVar[list[tuple[str, str]]] = []
+    status = 200
+
+    def do_GET(self) -> None:
+        type(self).seen.append((self.path, self.headers.get("Authorization", "")))
+        body = json.dumps({"value": self.token}).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def token_service() -> Iterator[dict[str, str]]:
+    _TokenService.seen = []
+    _TokenService.status = 200
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_port}/token?x=1",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+HUAWEI = {"huaweicloud-idp-id": "github", "huaweicloud-project-id": "0a1b2c3d4e5f6071"}
+
+
+def test_action_trades_nothing_without_a_huawei_identity_provider(
+    tmp_path: Path, token_service: dict[str, str]
+) -> None:
+    run = run_action_script(tmp_path, extra_env=token_service)
+    assert run.returncode == 0, run.output
+    assert run.environments == [{}]
+    assert _TokenService.seen == []
+
+
+def test_action_hands_the_job_id_token_to_the_sdk_in_a_private_file(
+    tmp_path: Path, token_service: dict[str, str]
+) -> None:
+    run = run_action_script(
+        tmp_path,
+        huaweicloud={**HUAWEI, "huaweicloud-audience": "iam example/1"},
+        extra_env=token_service,
+    )
+    assert run.returncode == 0, run.output
+    (seen,) = run.environments
+    assert seen["HUAWEICLOUD_SDK_IDP_ID"] == "github"
+    assert seen["HUAWEICLOUD_SDK_PROJECT_ID"] == "0a1b2c3d4e5f6071"
+    assert (seen["token"], seen["mode"]) == (_TokenService.token, "0o600")
+    assert not Path(seen["HUAWEICLOUD_SDK_ID_TOKEN_FILE"]).exists()  # removed after the run
+    ((path, authorization),) = _TokenService.seen
+    assert path == "/token?x=1&audience=iam%20example%2F1"
+    assert authorization == "bearer request-token"
+    # Masked in the log before anything could print it, and printed nowhere else.
+    assert run.output.count(_TokenService.token) == 1
+    assert f"::add-mask::{_TokenService.token}" in run.output
+
+
+@pytest.mark.parametrize(
+    ("given", "without", "message"),
+    [
+        ({"huaweicloud-idp-id": "github"}, None, "needs huaweicloud-project-id"),
+        (HUAWEI, "ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write"),
+    ],
+)
+def test_action_refuses_a_huawei_identity_provider_it_cannot_use(
+    tmp_path: Path,
+    token_service: dict[str, str],
+    given: dict[str, str],
+    without: str | None,
+    message: str,
+) -> None:
+    env = {k: v for k, v in token_service.items() if k != without}
+    run = run_action_script(tmp_path, huaweicloud=given, extra_env=env)
+    assert run.returncode == 1
+    assert message in run.output
+    assert run.calls == []
+
+
+def test_action_stops_when_github_gives_no_id_token(
+    tmp_path: Path, token_service: dict[str, str]
+) -> None:
+    _TokenService.status = 500
+    run = run_action_script(tmp_path, huaweicloud=HUAWEI, extra_env=token_service)
+    assert run.returncode != 0
+    assert "::error::could not get the OIDC ID token of this job" in run.output
+    assert run.calls == []
