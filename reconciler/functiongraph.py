@@ -47,6 +47,11 @@ RULE_OPS = ("=", "in")
 COMBINE_TYPES = ("and", "or")
 RULES_MAX = 10
 RULE_VALUE_MAX = 128  # a rule's value, all of it ("internal,qa")
+# Function tags, as the FunctionGraph user guide's "Configuring Tags" states them.
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 255
+TAGS_MAX = 20  # per function
+TAG_RESOURCE_TYPE = "functions"
 
 ALIAS_NAME_PATTERN = r"[a-zA-Z][a-zA-Z0-9_-]{0,63}"
 ALIAS_NAME_RE = re.compile(ALIAS_NAME_PATTERN, re.ASCII)
@@ -65,6 +70,9 @@ HEADER_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}"
 HEADER_RE = re.compile(HEADER_PATTERN, re.ASCII)
 RULE_VALUE_PATTERN = r"[a-zA-Z0-9._-]{1,64}"  # one value; "in" joins several with ","
 RULE_VALUE_RE = re.compile(RULE_VALUE_PATTERN, re.ASCII)
+# UTF-8 letters, digits and spaces, and these; a value may also hold '/'.
+TAG_KEY_RE = re.compile(r"[\w .:=+\-@]+")
+TAG_VALUE_RE = re.compile(r"[\w .:/=+\-@]*")
 # A function's URN: urn:fss:REGION:PROJECT:function:PACKAGE:NAME, with ":latest" or not.
 _URN_RE = re.compile(
     rf"urn:fss:(?P<region>{REGION_PATTERN}):(?P<project>{PROJECT_PATTERN}):function:"
@@ -198,6 +206,23 @@ def rule_problem(rule_type: str, param: str, op: str, value: str) -> str | None:
     for one in values:
         if RULE_VALUE_RE.fullmatch(one) is None:
             return f"a rule's value {one!r} may hold only letters, digits, '.', '-' and '_'"
+    return None
+
+
+def tag_problem(key: str, value: str) -> str | None:
+    """Why FunctionGraph would refuse the tag ``key``: ``value`` on a function, or None."""
+    if not 1 <= len(key) <= TAG_KEY_MAX:
+        return f"a tag key is 1 to {TAG_KEY_MAX} characters, not {len(key)}"
+    if key.startswith("_sys_"):
+        return "a tag key cannot start with _sys_"
+    if key != key.strip(" "):
+        return "a tag key cannot start or end with a space"
+    if TAG_KEY_RE.fullmatch(key) is None:
+        return "a tag key holds only letters, digits, spaces and _.:=+-@"
+    if len(value) > TAG_VALUE_MAX:
+        return f"a tag value is at most {TAG_VALUE_MAX} characters, not {len(value)}"
+    if TAG_VALUE_RE.fullmatch(value) is None:
+        return "a tag value holds only letters, digits, spaces and _.:/=+-@"
     return None
 
 

@@ -41,6 +41,19 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
         re.compile(r"/v2/(?P<project>[^/]+)/fgs/functions/(?P<urn>[^/]+)/config/?"),
         {"GET": "ShowFunctionConfig"},
     ),
+    # Function tags: the resource type is a path segment ("functions"), the resource its URN.
+    (
+        re.compile(r"/v2/(?P<project>[^/]+)/(?P<kind>[^/]+)/(?P<urn>[^/]+)/tags/?"),
+        {"GET": "ListFunctionTags"},
+    ),
+    (
+        re.compile(r"/v2/(?P<project>[^/]+)/(?P<kind>[^/]+)/(?P<urn>[^/]+)/tags/create"),
+        {"POST": "CreateTags"},
+    ),
+    (
+        re.compile(r"/v2/(?P<project>[^/]+)/(?P<kind>[^/]+)/(?P<urn>[^/]+)/tags/delete"),
+        {"DELETE": "DeleteTags"},
+    ),
 ]
 _SIGNED = re.compile(r"SDK-HMAC-SHA256 Access=[^,]+, SignedHeaders=[^,]+, Signature=[0-9a-f]+")
 VERSIONS_PAGE_MAX = 400  # ListFunctionVersions' maxitems
@@ -72,6 +85,7 @@ class FgRequest:
     region: str
     urn: str
     alias: str | None
+    kind: str = "functions"  # the tag APIs' resource type
 
 
 def name_request(method: str, path: str) -> FgRequest | None:
@@ -81,8 +95,14 @@ def name_request(method: str, path: str) -> FgRequest | None:
         if match is not None and method in methods:
             urn = match["urn"]
             region = urn.split(":")[2] if urn.count(":") >= 3 else ""
+            groups = match.groupdict()
             return FgRequest(
-                methods[method], match["project"], region, urn, match.groupdict().get("alias")
+                methods[method],
+                match["project"],
+                region,
+                urn,
+                groups.get("alias"),
+                groups.get("kind") or fg.TAG_RESOURCE_TYPE,
             )
     return None
 
@@ -108,6 +128,7 @@ class _Function:
     name: str
     versions: list[str] = field(default_factory=list)  # published, in order
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
     def urn(self, version: str = fg.LATEST) -> str:
         return f"urn:fss:{self.region}:{self.project}:function:{self.package}:{self.name}:{version}"
@@ -200,8 +221,12 @@ class FunctionGraphService:
     def handle(self, request: FgRequest, body: bytes, query: Mapping[str, str]) -> tuple[int, Any]:
         """Answer one request: (status, JSON body). ``FgError`` for a refusal."""
         with self._lock:
+            if request.operation in _TAG_OPERATIONS and request.kind != fg.TAG_RESOURCE_TYPE:
+                raise _bad(f"resource_type must be {fg.TAG_RESOURCE_TYPE}")
             function = self._function(request)
             operation = request.operation
+            if operation in _TAG_OPERATIONS:
+                return _tags(function, operation, body)
             if operation == "ListVersionAliases":
                 return 200, [_listed(a) for _, a in sorted(function.aliases.items())]
             if operation == "CreateVersionAlias":
@@ -381,6 +406,43 @@ def versions_to_seed(names: set[str]) -> list[str]:
         highest = max(int(m[1]) for m in numbered if m is not None)
         return [f"v{n}" for n in range(1, min(highest, VERSIONS_SEEDED_MAX) + 1)]
     return sorted(names)
+
+
+_TAG_OPERATIONS = ("ListFunctionTags", "CreateTags", "DeleteTags")
+
+
+def _tags(function: _Function, operation: str, body: bytes) -> tuple[int, Any]:
+    """The function tag APIs: a list; a create that adds or replaces values (at most 20 tags a
+    function); a delete that removes the keys it names, present or not. A request the service
+    refuses changes nothing."""
+    if operation == "ListFunctionTags":
+        listed = [{"key": k, "value": v} for k, v in function.tags.items()]
+        return 200, {"tags": listed, "sys_tags": []}
+    request = _object(body)
+    items = request.get("tags")
+    if not isinstance(items, list) or not items:
+        raise _bad("tags is required: a list of {key, value}")
+    asked: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise _bad("each tag has a key, as text")
+        key, value = item["key"], item.get("value", "")
+        if not isinstance(value, str):
+            raise _bad(f"the value of tag key {key[:40]} must be text")
+        if key in asked:
+            raise _bad(f"tag key {key[:40]} is given twice")
+        asked[key] = value
+    if operation == "DeleteTags":
+        for key in asked:
+            function.tags.pop(key, None)
+        return 204, None
+    for key, value in asked.items():
+        if problem := fg.tag_problem(key, value):
+            raise _bad(problem)
+    if len(function.tags.keys() | asked.keys()) > fg.TAGS_MAX:
+        raise _bad(f"a function has at most {fg.TAGS_MAX} tags")
+    function.tags.update(asked)
+    return 204, None
 
 
 def _listed(alias: dict[str, Any]) -> dict[str, Any]:
