@@ -936,3 +936,10 @@ def test_action_stops_when_github_gives_no_id_token(
     assert run.returncode != 0
     assert "::error::could not get the OIDC ID token of this job" in run.output
     assert run.calls == []
+
+
+def test_action_writes_where_each_rollout_stands_to_the_job_summary(tmp_path: Path) -> None:
+    run = run_action_script(tmp_path, command="rollout-status", args="--target 'a/b/*'")
+    assert run.returncode == 0, run.output
+    assert run.calls == [["rollout", "status", "manifests/", "-o", "markdown", "--target", "a/b/*"]]
+    assert (tmp_path / "summary.md").read_text() == "fake markdown\n"

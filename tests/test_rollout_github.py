@@ -45,8 +45,11 @@ def test_the_rollout_workflow_moves_on_only_rollouts_under_way_on_a_schedule() -
     assert step["with"]["command"] == "apply"
     assert "--no-wait --rollouts-only" in step["with"]["args"]
     status = next(s for s in job["steps"] if s.get("name") == "Where each rollout stands")
-    assert "reconcile rollout status manifests/ -o markdown" in status["run"]
-    assert "$GITHUB_STEP_SUMMARY" in status["run"]
+    # Through the action, which writes the markdown to the job summary with the group's credentials.
+    assert status["uses"] == "./.github/actions/reconcile"
+    assert (status["if"], status["with"]["command"]) == ("always()", "rollout-status")
+    assert status["with"]["paths"] == "manifests/"
+    assert status["with"]["args"] == step["with"]["args"].replace("--no-wait --rollouts-only ", "")
 
 
 def test_only_the_rollout_role_trusts_the_rollout_workflow_and_its_job_presents_it() -> None:
