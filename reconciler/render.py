@@ -76,16 +76,17 @@ def _route(value: Any) -> tuple[float, str] | None:
 _NONE = "(none)"
 
 
-def show_value(value: Any) -> str:
+def show_value(value: Any, *, named: bool = False) -> str:
     """A field's value as a person reads it in text: as it is, or quoted with escapes when it is
-    empty, has spaces or quotes, or holds a character that ``inert_text`` escapes."""
+    empty, has spaces or quotes, or holds a character that ``inert_text`` escapes. ``named``:
+    versions are FunctionGraph's names, shown as they are (see ``_v``)."""
     if value is None:
         return _NONE
     if route := _route(value):
-        return f"{percent(route[0])} to {_v(route[1], show_value(route[1]))}"
+        return f"{percent(route[0])} to {_v(route[1], show_value(route[1]), named=named)}"
     if isinstance(value, dict) and isinstance(value.get("rules"), list):  # FunctionGraph's
         version = str(value.get("version"))
-        return f"requests with {_rules(value)} to {_v(version, show_value(version))}"
+        return f"requests with {_rules(value)} to {_v(version, show_value(version), named=True)}"
     if isinstance(value, float):
         return repr(value)  # the shortest exact form: 0.05000004 never shows as 0.05
     text = value if isinstance(value, str) else str(value)
@@ -96,12 +97,20 @@ def show_value(value: Any) -> str:
     return text
 
 
-def _v(version: str, shown: str | None = None) -> str:
-    """A version as people say it (``shown``, when made inert otherwise): v12, but $LATEST,
-    and FunctionGraph's names (v3, latest) as they are."""
+def _v(version: str, shown: str | None = None, *, named: bool = False) -> str:
+    """A version as people say it (``shown``, when made inert otherwise): Lambda's 12 as v12,
+    but $LATEST as it is. FunctionGraph's versions (``named``) are free-form names, always shown
+    exactly as apply writes them: "3" and "v3" are two versions, never both shown as v3."""
     text = version if shown is None else shown
-    named = version == LATEST or fg.VERSION_RE.fullmatch(version) is not None
-    return text if named and not version.isdigit() else f"v{text}"
+    if named:
+        return text
+    word = version == LATEST or fg.VERSION_RE.fullmatch(version) is not None
+    return text if word and not version.isdigit() else f"v{text}"
+
+
+def _named(target: FunctionTarget) -> bool:
+    """Whether the function's versions are names (FunctionGraph's) rather than numbers."""
+    return target.provider == fg.PROVIDER
 
 
 def _rules(value: dict[str, Any]) -> str:
@@ -148,7 +157,7 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
         lines.append("Unmanaged aliases (live, not in the manifests, left alone):")
         lines.extend(
             f"  {inert_text(target.alias_address(alias.name))} -> "
-            f"{_v(alias.version, show_value(alias.version))}"
+            f"{_v(alias.version, show_value(alias.version), named=_named(target))}"
             for target, alias in plan.unmanaged
         )
     if plan.missing_functions:
@@ -174,12 +183,14 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
     if (described := _rollout_text(change)) is not None:
         head += f"  {inert_text(described)}"
     lines = [_paint(head, _COLOURS[change.action], colour)]
+    named = _named(change.target)
     for diff in _shown_diffs(change):
         field = inert_text(diff.field)
+        after = show_value(diff.after, named=named)
         if change.action is Action.CREATE:
-            lines.append(f"    {field}: {show_value(diff.after)}")
+            lines.append(f"    {field}: {after}")
         else:
-            lines.append(f"    {field}: {show_value(diff.before)} -> {show_value(diff.after)}")
+            lines.append(f"    {field}: {show_value(diff.before, named=named)} -> {after}")
     return lines
 
 
@@ -287,14 +298,14 @@ def _md(text: str) -> str:
     return text if _PLAIN.fullmatch(text) else _code(text)
 
 
-def _md_value(value: Any) -> str:
-    """A field's value as a person reads it in markdown."""
+def _md_value(value: Any, *, named: bool = False) -> str:
+    """A field's value as a person reads it in markdown (``named``: as in ``show_value``)."""
     if value is None:
         return _NONE
     if route := _route(value):
-        return f"{percent(route[0])} to {_v(route[1], _md(route[1]))}"
+        return f"{percent(route[0])} to {_v(route[1], _md(route[1]), named=named)}"
     if isinstance(value, dict) and isinstance(value.get("rules"), list):  # FunctionGraph's
-        return _code(f"requests with {_rules(value)} to {_v(str(value.get('version')))}")
+        return _code(f"requests with {_rules(value)} to {value.get('version')}")
     if isinstance(value, float):
         return repr(value)
     return _md(value if isinstance(value, str) else str(value))
@@ -316,18 +327,19 @@ _VERBS = ((Action.CREATE, "to add"), (Action.UPDATE, "to change"), (Action.DELET
 OPEN_DETAILS_UP_TO = 30  # changes; past that, each function's table starts folded
 
 
-def traffic(version: str, routing: Route | None) -> str:
-    """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``."""
+def traffic(version: str, routing: Route | None, *, named: bool = False) -> str:
+    """Where an alias sends its traffic, drawn: ``v12 ███████████████████░ 95% · v13 5%``
+    (``named``: FunctionGraph's version names, as in ``show_value``)."""
     if routing is None:
-        return _code(f"{_v(version)} {'█' * BAR_WIDTH} 100%")
+        return _code(f"{_v(version, named=named)} {'█' * BAR_WIDTH} 100%")
     if routing.rules:
         rules = f" {routing.combine} ".join(str(rule) for rule in routing.rules)
-        return f"{_code(_v(version))} · {_code(f'{_v(routing.version)} for {rules}')}"
+        return f"{_code(_v(version, named=True))} · {_code(f'{routing.version} for {rules}')}"
     filled = round((1.0 - routing.weight) * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     return (
-        f"{_code(f'{_v(version)} {bar} {percent(routing.weight, rest=True)}')} · "
-        f"{_code(f'{_v(routing.version)} {percent(routing.weight)}')}"
+        f"{_code(f'{_v(version, named=named)} {bar} {percent(routing.weight, rest=True)}')} · "
+        f"{_code(f'{_v(routing.version, named=named)} {percent(routing.weight)}')}"
     )
 
 
@@ -337,19 +349,21 @@ def _changes_cell(change: Change) -> str:
     parts = []
     if (described := _rollout_text(change)) is not None:
         parts.append(f"rollout: {_md(described)}")
+    named = _named(change.target)
     for diff in _shown_diffs(change):
         field = _md(diff.field)
+        after = _md_value(diff.after, named=named)
         if change.action is Action.CREATE:
-            parts.append(f"{field}: {_md_value(diff.after)}")
+            parts.append(f"{field}: {after}")
         else:
-            parts.append(f"{field}: {_md_value(diff.before)} &rarr; {_md_value(diff.after)}")
+            parts.append(f"{field}: {_md_value(diff.before, named=named)} &rarr; {after}")
     return "<br>".join(parts)
 
 
 def _after_cell(change: Change) -> str:
     if change.after is None:
         return "removed"
-    return traffic(change.after.version, change.after.routing)
+    return traffic(change.after.version, change.after.routing, named=_named(change.target))
 
 
 def plan_markdown(
@@ -410,7 +424,8 @@ def _seen_but_unmanaged(plan: Plan) -> list[str]:
             "",
         ]
         lines += [
-            f"- {_code(t.alias_address(a.name))} &rarr; {_v(a.version, _md(a.version))}"
+            f"- {_code(t.alias_address(a.name))} &rarr; "
+            f"{_v(a.version, _md(a.version), named=_named(t))}"
             for t, a in plan.unmanaged
         ]
         lines += ["", "</details>", ""]

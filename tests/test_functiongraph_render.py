@@ -11,7 +11,7 @@ from reconciler.cli import main
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunction, Route, RouteRule
 from reconciler.plan import Action, Change, Plan, content_digest, dumps_plan
 from reconciler.planner import DesiredFunction, plan
-from reconciler.render import plan_markdown, show_value, traffic
+from reconciler.render import plan_markdown, plan_text, show_value, traffic
 
 RULES = (RouteRule("x-canary", "in", "internal,qa"), RouteRule("x-beta", "=", "1"))
 
@@ -111,3 +111,37 @@ def test_a_saved_plan_with_a_rollout_on_functiongraph_is_refused() -> None:
     with pytest.raises(PlanFileError) as refused:
         loads_plan(text)
     assert "a rollout on FunctionGraph" in " ".join(refused.value.details)
+
+
+FG = FunctionTarget("0" * 32, "ap-southeast-1", "payments", "", "functiongraph", "default")
+
+
+@pytest.mark.parametrize(
+    ("version", "extra"), [("v3", "3"), ("3", "v3")], ids=["on-v3-to-3", "on-3-to-v3"]
+)
+def test_two_functiongraph_versions_never_render_alike(version: str, extra: str) -> None:
+    """FunctionGraph version names are free text: "3" and "v3" are two versions, and what the
+    reviewer reads names exactly the version apply writes, in text and in markdown."""
+    desired = DesiredAlias("live", version, None, Route(extra, 0.1))
+    unmanaged = LiveAlias("old", extra, "", None, "2026-01-01 00:00:00|ab")
+    made = plan(
+        [DesiredFunction(FG, (desired,))],
+        {FG: LiveFunction(FG, (unmanaged,))},
+    )
+    text = plan_text(made)
+    assert f"routing: 10% to {extra}\n" in text, text
+    assert f"-> {extra}\n" in text, text  # the unmanaged alias
+    markdown = plan_markdown(made)
+    row = next(line for line in markdown.splitlines() if line.startswith("| + |"))
+    assert f"routing: 10% to {extra} |" in row, row
+    assert f"`{version} " in row, row
+    assert f"`{extra} 10%`" in row, row
+    assert f"&rarr; {extra}\n" in markdown + "\n", markdown
+
+
+def test_lambda_versions_still_read_as_people_say_them() -> None:
+    target = FunctionTarget("123456789012", "eu-west-1", "api")
+    desired = DesiredAlias("live", "12", None, Route("13", 0.05))
+    made = plan([DesiredFunction(target, (desired,))], {target: LiveFunction(target, ())})
+    assert "routing: 5% to v13" in plan_text(made)
+    assert "`v13 5%`" in plan_markdown(made)
