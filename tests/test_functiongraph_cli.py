@@ -822,3 +822,23 @@ def test_a_version_listing_whose_marker_comes_back_stops_at_once() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_update_that_leaves_the_description_alone_keeps_it_live(
+    sandbox: Sandbox, fg_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A manifest without description leaves it as it is live: the plan shows no description
+    change, so the write sends the description the guard read, and the alias keeps it whatever
+    the service does with a description a PUT leaves out."""
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", version="v1", description="pinned by the on-call"
+    )
+    directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v2}\n")
+    code, out, err = run(sandbox, capsys, "plan", str(directory))
+    assert code == 0, err
+    assert "description" not in out, out
+    code, out, err = run(sandbox, capsys, "apply", str(directory), "--auto-approve")
+    assert code == 0, out + err
+    live = fg_aliases(sandbox)["live"]
+    assert (live["version"], live["description"]) == ("v2", "pinned by the on-call")
+    assert run(sandbox, capsys, "drift", str(directory))[0] == 0

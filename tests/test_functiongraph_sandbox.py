@@ -82,8 +82,8 @@ def test_create_show_list_update_delete_with_the_sdk(fgs: Any) -> None:
     listed = fgs.list_version_aliases(ListVersionAliasesRequest(function_urn=URN))
     assert [a.name for a in listed.body] == ["live"]
     assert isinstance(json.loads(listed.raw_content), list)  # a bare JSON array
-    updated = update(fgs, "live", "v3")
-    assert (updated.version, updated.description) == ("v3", "prod")  # description kept
+    updated = update(fgs, "live", "v3", description="prod")
+    assert (updated.version, updated.description) == ("v3", "prod")
     assert not updated.additional_version_weights  # routing not sent: none
     deleted = fgs.delete_version_alias(DeleteVersionAliasRequest(URN, alias_name="live"))
     assert deleted.status_code == 204
@@ -319,3 +319,13 @@ def test_the_sandbox_lists_aliases_with_the_fields_the_service_lists(sandbox: Sa
     assert set(listed[0]) <= set(ListVersionAliasResult.attribute_map.values()), listed[0]
     shown = client.show_version_alias(ShowVersionAliasRequest(URN, "beta")).to_json_object()
     assert "x-canary" in json.dumps(shown)
+
+
+def test_an_update_replaces_the_alias_a_description_left_out_is_cleared(fgs: Any) -> None:
+    """A PUT names the alias whole: what the service keeps of a field the PUT leaves out is not
+    documented, so the sandbox keeps nothing (description and routing alike), and a client that
+    leaves a field out to keep it is caught here rather than against the service."""
+    create(fgs, "live", "v1", description="pinned", additional_version_weights={"v2": 10})
+    updated = update(fgs, "live", "v3")
+    assert (updated.version, updated.description) == ("v3", "")
+    assert not updated.additional_version_weights

@@ -344,16 +344,19 @@ class FunctionGraphProvider:
                 f"alias {address} changed since the plan (last_modified or a managed field)",
                 status=412,
             )
-        # Both routing fields, the one not used empty: whether the service keeps a field that a
-        # PUT leaves out is not documented, so none is left out.
+        # Whether the service keeps a field that a PUT leaves out is not documented, so none is
+        # left out: both routing fields (the one not used empty), and the description, which a
+        # manifest that omits it leaves as it is live: as the guard has just read it, the same
+        # as the plan read (the revision covers it).
         fields: dict[str, Any] = {
             "version": desired.version,
+            "description": (
+                current.description if desired.description is None else desired.description
+            ),
             "additional_version_weights": {},
             "additional_version_strategy": {},
             **_routing_fields(desired.routing),
         }
-        if desired.description is not None:
-            fields["description"] = desired.description
         request = UpdateVersionAliasRequest(
             target.arn, desired.name, UpdateVersionAliasRequestBody(**fields)
         )

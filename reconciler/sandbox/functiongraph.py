@@ -282,9 +282,9 @@ class FunctionGraphService:
     ) -> tuple[int, Any]:
         if "name" in request and request["name"] != alias["name"]:
             raise _bad("an alias cannot be renamed")
+        # A PUT names the alias whole: a description or routing it leaves out is cleared (what
+        # the service keeps of an omitted field is undocumented; the provider omits none).
         checked = self._checked(function, request)
-        if "description" not in request:
-            checked["description"] = alias.get("description", "")
         checked.update(name=alias["name"], alias_urn=alias["alias_urn"], last_modified=_now())
         function.aliases[alias["name"]] = checked
         return 200, dict(checked)
