@@ -842,3 +842,79 @@ def test_an_update_that_leaves_the_description_alone_keeps_it_live(
     live = fg_aliases(sandbox)["live"]
     assert (live["version"], live["description"]) == ("v2", "pinned by the on-call")
     assert run(sandbox, capsys, "drift", str(directory))[0] == 0
+
+
+def _seed_with_routing(tmp_path: Path, routing: object) -> tuple[Path, Path]:
+    """A seed file with FunctionGraph's fg-orders, its alias live routed by ``routing``, and a
+    manifest directory that names fg-orders."""
+    seed = {
+        "functions": [
+            {
+                "name": "fg-orders",
+                "provider": "functiongraph",
+                "project": PROJECT,
+                "region": REGION,
+                "versions": 3,
+                "aliases": [{"name": "live", "version": "v1", "routing": routing}],
+            }
+        ]
+    }
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text(json.dumps(seed), encoding="utf-8")
+    directory = tmp_path / "m"
+    directory.mkdir()
+    (directory / "fg.yaml").write_text(
+        f"provider: functiongraph\nfunction: fg-orders\nproject: {PROJECT}\nregion: {REGION}\n"
+        "aliases:\n  - {name: live, version: v1}\n",
+        encoding="utf-8",
+    )
+    return seed_file, directory
+
+
+@pytest.mark.parametrize(
+    "routing",
+    [
+        {"weight": 0.1},
+        {"version": "v3", "weight": None},
+        {"version": "v3", "weight": "ten"},
+        {"version": "v3", "weight": 0.125},
+        {"version": "v3", "rules": [{"header": "x-canary", "equal": "qa"}]},
+        {"version": "v3", "rules": []},
+        {"version": "v3"},
+        "v3",
+    ],
+    ids=[
+        "no-version",
+        "weight-null",
+        "weight-text",
+        "weight-not-whole",
+        "rule-misspelt",
+        "no-rules",
+        "neither",
+        "not-a-mapping",
+    ],
+)
+def test_a_seed_alias_with_bad_routing_is_one_line_naming_the_file_and_alias(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], routing: object
+) -> None:
+    seed_file, directory = _seed_with_routing(tmp_path, routing)
+    code = main(["plan", str(directory), "--sandbox", "--sandbox-seed", str(seed_file)])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert str(seed_file) in line, line
+    assert "functions[0].aliases[0].routing" in line, line
+
+
+def test_a_seed_alias_routed_by_rules_is_seeded_with_its_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rules in a seed are seeded, never dropped: the manifest without routing plans to
+    remove them."""
+    routing = {"version": "v3", "rules": [{"header": "x-canary", "in": ["qa", "internal"]}]}
+    seed_file, directory = _seed_with_routing(tmp_path, routing)
+    code = main(["plan", str(directory), "--sandbox", "--sandbox-seed", str(seed_file)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "routing: requests with x-canary in qa,internal to v3 -> (none)" in out, out

@@ -8,6 +8,7 @@ The sandbox checks that a request is signed the way the Huawei Cloud SDK signs (
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import ValidationError
 
 from reconciler import functiongraph as fg
 
@@ -179,7 +182,12 @@ class FunctionGraphService:
         urn = fg.function_urn(seed.region, seed.project, seed.package, seed.name)
         for alias in seed.aliases:
             request = FgRequest("CreateVersionAlias", seed.project, seed.region, urn, None)
-            self.handle(request, json.dumps(alias).encode(), {})
+            try:
+                self.handle(request, json.dumps(alias).encode(), {})
+            except FgError as exc:
+                raise FgError(
+                    exc.status, exc.code, f"alias {alias['name']}: {exc.message}"
+                ) from None
 
     def places(self) -> set[tuple[str, str]]:
         """The projects and Regions that have functions."""
@@ -375,19 +383,10 @@ def parse_seed_function(data: Mapping[str, Any], region: str, where: str) -> Fun
         versions = tuple(raw)
     else:
         raise ValueError(f"{where}.versions: a number of versions, or a list of version names")
-    aliases = []
-    for j, alias in enumerate(data.get("aliases") or []):
-        if not isinstance(alias, Mapping) or "name" not in alias or "version" not in alias:
-            raise ValueError(f"{where}.aliases[{j}]: each alias has a 'name' and a 'version'")
-        fields: dict[str, Any] = {
-            "version": str(alias["version"]),
-            "description": str(alias.get("description", "")),
-        }
-        routing = alias.get("routing")
-        if isinstance(routing, Mapping) and "weight" in routing:
-            whole = fg.percent(float(routing["weight"]))
-            fields["additional_version_weights"] = {str(routing["version"]): whole}
-        aliases.append({"name": str(alias["name"]), **fields})
+    listed = data.get("aliases") or []
+    if not isinstance(listed, list):
+        raise ValueError(f"{where}.aliases: a list of aliases")
+    aliases = [_seed_alias(alias, f"{where}.aliases[{j}]") for j, alias in enumerate(listed)]
     return FunctionGraphSeed(
         name,
         project,
@@ -396,6 +395,58 @@ def parse_seed_function(data: Mapping[str, Any], region: str, where: str) -> Fun
         versions,
         tuple(aliases),
     )
+
+
+_ALIAS_KEYS = [
+    *(
+        f.alias or n
+        for model in (fg.FgAliasSpec, fg.FgRouting, fg.Rule)
+        for n, f in model.model_fields.items()
+    )
+]
+
+
+def _seed_alias(data: object, where: str) -> dict[str, Any]:
+    """A seed's alias, written as a manifest writes it (``routing: {version, weight}`` or
+    ``{version, rules, combine}``), as the body of the API call that creates it; ``ValueError``
+    names the key at fault."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: each alias is a mapping with a 'name' and a 'version'")
+    try:
+        alias = fg.FgAliasSpec.model_validate(dict(data))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = list(error["loc"])
+        if error["type"] in ("missing", "extra_forbidden"):
+            key = path.pop()
+            message = f"{key!r} is required"
+            if error["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(str(key), _ALIAS_KEYS, n=1, cutoff=0.6)
+                message = f"{key!r} is not a key here" + (
+                    f" (did you mean {close[0]!r}?)" if close else ""
+                )
+        elif error["type"] in ("model_type", "dict_type"):
+            message = "must be a mapping"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        raise ValueError(f"{where}{loc}: {message}") from None
+    fields: dict[str, Any] = {
+        "name": alias.name,
+        "version": alias.version,
+        "description": alias.description or "",
+    }
+    routing = alias.routing
+    if routing is not None and routing.rules is not None:
+        rules = []
+        for rule in routing.rules:
+            op, value = rule.api_op()
+            rules.append({"rule_type": "header", "param": rule.header, "op": op, "value": value})
+        strategy = {"rules": rules, "combine_type": routing.combine or "and"}
+        fields["additional_version_strategy"] = {routing.version: strategy}
+    elif routing is not None and routing.weight is not None:
+        fields["additional_version_weights"] = {routing.version: fg.percent(routing.weight)}
+    return fields
 
 
 def versions_to_seed(names: set[str]) -> list[str]:

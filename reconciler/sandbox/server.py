@@ -134,7 +134,11 @@ class Sandbox:
         self.seed_functions(parse_seed(data, self.region))
 
     def seed_file(self, path: Path) -> None:
-        self.seed_functions(load_seed_file(path, self.region))
+        functions = load_seed_file(path, self.region)
+        try:
+            self.seed_functions(functions)
+        except SeedError as exc:
+            raise SeedError(f"{path}: {exc}") from None
 
     def seed_functions(self, functions: Sequence[FunctionSeed | FunctionGraphSeed]) -> None:
         """Create the functions, publish their versions and create their aliases; not counted."""
