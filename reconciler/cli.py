@@ -686,6 +686,7 @@ def import_(
     ] = "lambda",
 ) -> int:
     """Write one manifest per function from its live aliases: adopt an existing estate."""
+    from reconciler import _gc
     from reconciler.contract import parse_function_name
     from reconciler.importer import SCHEMA_FILE, UnwritableError, manifest_text
     from reconciler.live import FunctionTarget
@@ -694,6 +695,7 @@ def import_(
 
     if bool(function) == all_functions:
         raise InputError("name the functions to import with --function, or pass --all")
+    _gc.started()  # reading a whole Region can take a while: its garbage is collected
     provider: Any
     if cloud == "functiongraph":
         provider, targets = _functiongraph_imports(function or [], all_functions, region, rate)
@@ -1011,9 +1013,12 @@ def sandbox_serve(
 ) -> int:
     """Serve a local AWS Lambda and FunctionGraph control plane until interrupted. Prints its
     URL first, then (on stderr) the exports that point both clouds' tools at it."""
+    from reconciler import _gc
+
     server = _new_sandbox(port=port, region=region, account=account)
     if seed is not None:
         server.seed_file(seed)
+    _gc.started()  # a server lives long: its garbage is collected
     server.aws_quotas(aws_quotas)
     server.set_latency(latency_ms)
     print(server.url, flush=True)
@@ -1105,6 +1110,7 @@ def _session(
 ) -> Iterator[tuple[Clouds, ManifestSet | None]]:
     """Load the manifests, then connect: to the clouds, or to an embedded sandbox seeded for
     them (Lambda and FunctionGraph on one port)."""
+    from reconciler import _gc
     from reconciler.manifests import load_manifests
     from reconciler.providers.aws_lambda import AwsLambdaProvider
     from reconciler.providers.clouds import Clouds
@@ -1118,6 +1124,7 @@ def _session(
     if loaded is not None and connection.provider is not None:
         loaded = _on_cloud(loaded, connection.provider)
     if not connection.sandbox:
+        _gc.started()
         yield (
             Clouds(
                 lambda: AwsLambdaProvider(
@@ -1142,6 +1149,7 @@ def _session(
         if connection.sandbox_seed is not None:
             server.seed_file(connection.sandbox_seed)
         server.reset_stats()
+        _gc.started()
         _err(f"Using an embedded sandbox at {server.url} (account {server.account}), not AWS.")
         sandbox_credentials = {"HUAWEICLOUD_SDK_AK": "sandbox", "HUAWEICLOUD_SDK_SK": "sandbox"}
         yield (
@@ -1494,7 +1502,11 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run() -> None:
-    """The console script."""
+    """The console script. Start-up runs with the cyclic collector paused (reconciler/_gc.py):
+    each command says when it has started."""
+    from reconciler import _gc
+
+    _gc.pause_startup()
     sys.exit(main())
 
 
