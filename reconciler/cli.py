@@ -1162,6 +1162,7 @@ def _session(
                         "aws_secret_access_key": "sandbox",
                     },
                     rate=connection.rate,  # None: the embedded sandbox has no quotas
+                    botocore_loader=server.botocore_loader,  # models moto has parsed already
                 ),
                 lambda: FunctionGraphProvider(
                     endpoint_url=server.url,

@@ -154,3 +154,20 @@ def test_no_credentials_says_what_to_do(sandbox: Sandbox, monkeypatch: pytest.Mo
     provider = AwsLambdaProvider(region=REGION, endpoint_url=sandbox.url)
     with pytest.raises(AccessDeniedError, match=r"no AWS credentials found.*--sandbox"):
         provider.caller_account()
+
+
+def test_a_provider_reads_botocore_models_through_the_loader_it_is_given(
+    sandbox: Sandbox,
+) -> None:
+    """The embedded sandbox's moto has parsed botocore's endpoints and Lambda's model: clients
+    of the same process read them through its loader, parsed once, and work as any client."""
+    sandbox.seed({"functions": [{"name": "shared", "aliases": [{"name": "live", "version": 1}]}]})
+    loader = sandbox.botocore_loader
+    provider = make_provider(sandbox, botocore_loader=loader)
+    client = provider.client("lambda", REGION)
+    assert client._loader is loader
+    assert [a["Name"] for a in client.list_aliases(FunctionName="shared")["Aliases"]] == ["live"]
+    assert provider.caller_account() == ACCOUNT
+    assert len(loader.search_paths) == len(set(loader.search_paths))  # boto3's folder once
+    make_provider(sandbox, botocore_loader=loader)
+    assert len(loader.search_paths) == len(set(loader.search_paths))

@@ -20,6 +20,7 @@ import typer
 
 from reconciler.cli import Connection, _session, app, main
 from reconciler.sandbox import Sandbox
+from reconciler.sandbox.backends import botocore_loader
 from tests.conftest import REGION, make_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -354,6 +355,15 @@ def test_the_client_paces_itself_at_the_quotas_of_what_it_talks_to(
     with _session(connection, [ROOT / "manifests"]) as (provider, _):
         assert provider.aws_lambda.rate == paced_at
         assert provider.functiongraph.rate == paced_at  # the same for both clouds
+
+
+def test_the_embedded_sandbox_and_the_client_parse_botocore_models_once() -> None:
+    """With --sandbox, boto3 reads botocore's endpoints and models through the loader moto
+    has already parsed them with."""
+    connection = Connection(None, None, None, True, None)
+    with _session(connection, [ROOT / "manifests"]) as (provider, _):
+        client = provider.aws_lambda.client("lambda", "eu-west-1")
+        assert client._loader is botocore_loader()
 
 
 def test_a_seed_file_naming_a_manifests_function_publishes_on_top_of_it(

@@ -24,7 +24,7 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 from moto.backends import get_backend
-from moto.core.base_backend import BackendDict
+from moto.core.base_backend import AccountSpecificBackend, BackendDict
 from moto.core.exceptions import ServiceException
 from moto.core.model_instances import reset_model_data
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -120,6 +120,13 @@ class MotoServer:
         """Forget everything every moto backend holds (as moto's POST /moto-api/reset)."""
         BackendDict.reset()
         reset_model_data()
+
+
+def botocore_loader() -> Any:
+    """The data loader of the botocore session moto reads its Regions through: by the time a
+    function is seeded it has parsed botocore's endpoints and Lambda's model, which a boto3 client
+    of the same process can then share (``AwsLambdaProvider(botocore_loader=...)``)."""
+    return AccountSpecificBackend.get_session()._session.get_component("data_loader")
 
 
 def _routes_of(backend: str) -> list[tuple[re.Pattern[str], Handler]]:

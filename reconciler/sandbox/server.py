@@ -44,7 +44,7 @@ from reconciler.sandbox.app import (
     error_reply,
     json_reply,
 )
-from reconciler.sandbox.backends import MotoServer, MotoState, Refused
+from reconciler.sandbox.backends import MotoServer, MotoState, Refused, botocore_loader
 from reconciler.sandbox.functiongraph import FgError, FunctionGraphSeed
 from reconciler.sandbox.realism import (
     AWS_QUOTAS,
@@ -83,6 +83,12 @@ class Sandbox:
     @property
     def url(self) -> str:
         return f"http://{self._server.host}:{self._server.port}"
+
+    @property
+    def botocore_loader(self) -> Any:
+        """botocore's data loader as moto in this process uses it, models parsed: for the boto3
+        clients of the same process to share (``AwsLambdaProvider(botocore_loader=...)``)."""
+        return botocore_loader()
 
     def start(self) -> Sandbox:
         if self._thread is None:
