@@ -29,6 +29,7 @@ from reconciler.budget import CONTROL_PLANE_RATE
 from reconciler.errors import (
     InputError,
     PreflightError,
+    Problem,
     ProblemsError,
     ReconcilerError,
 )
@@ -1305,9 +1306,17 @@ def _make_plan(
     live = _read_live(provider, desired)
     whole = make_plan(desired, live, manifests_digest=loaded.digest)
     the_plan = targets.select(whole)
+    problems: list[Problem] = []
+    if any(c.rollout is not None for c in the_plan.changes):
+        from reconciler.rollout.cloud import RolloutCloud
+        from reconciler.rollout.engine import with_recorded
+
+        hold = _freeze([Path(f) for f in loaded.files])
+        the_plan, unreadable = with_recorded(the_plan, RolloutCloud(provider.aws_lambda), hold)
+        problems += [Problem(c.address, 0, 0, str(error)) for c, error in unreadable]
     if only is not None:
         the_plan = only(the_plan)
-    problems = preflight(the_plan, desired, provider, whole=whole) if check else []
+    problems += preflight(the_plan, desired, provider, whole=whole) if check else []
     if check:
         from reconciler.rollout.policy import load_policies, policy_problems
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import contract
 from reconciler import functiongraph as fg
@@ -27,6 +27,10 @@ from reconciler.live import (
     RouteRule,
 )
 from reconciler.rollout.model import Rollout
+from reconciler.rollout.state import RolloutState, StateError
+
+if TYPE_CHECKING:
+    from reconciler.rollout.engine import Standing
 
 # 2.0: a digest of the file's content; deletes record the prune policy that allowed them.
 # 2.1: each function names its cloud (provider; absent is lambda) and FunctionGraph's package.
@@ -70,6 +74,10 @@ class Change:
 
     ``prune`` and ``keep`` are the function's prune policy; a DELETE is applied only if it says
     ``prune: true`` and the alias matches no ``keep`` glob.
+
+    ``recorded`` is the rollout's tag as read with ``before``, and ``hold`` why no rollout step
+    may be made now (a freeze): what apply will do to a rollout is derived from them
+    (``standing``), as the runner decides it.
     """
 
     action: Action
@@ -79,6 +87,8 @@ class Change:
     after: DesiredAlias | None
     prune: bool = False
     keep: tuple[str, ...] = ()
+    recorded: RolloutState | None = None
+    hold: str = ""
 
     @property
     def address(self) -> str:
@@ -110,6 +120,29 @@ class Change:
         ):
             return self.after.rollout
         return None
+
+    @property
+    def standing(self) -> Standing | None:
+        """What apply will do to this change's rollout now; None for a change without one."""
+        rollout = self.rollout
+        if rollout is None or self.before is None or self.after is None:
+            return None
+        from reconciler.rollout.engine import standing  # noqa: PLC0415 (engine imports plan)
+
+        return standing(
+            rollout,
+            self.after.version,
+            self.before,
+            self.recorded,
+            name=f"{self.target.name}:{self.alias}",
+            hold=self.hold,
+        )
+
+    @property
+    def held(self) -> bool:
+        """A rollout that apply leaves as it is now: rolled back, stopped, or frozen."""
+        standing = self.standing
+        return standing is not None and not standing.writes
 
     @property
     def reason(self) -> str:
@@ -164,20 +197,27 @@ class Plan:
 
     @property
     def actions(self) -> tuple[Change, ...]:
-        """The changes apply will make, NOOPs left out."""
-        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+        """The changes apply will make: NOOPs and held rollouts left out."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP and not c.held)
+
+    @property
+    def held(self) -> tuple[Change, ...]:
+        """Rollouts apply leaves as they are now (rolled back, stopped, frozen): no write."""
+        return tuple(c for c in self.changes if c.held)
 
     def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)
+        return sum(1 for c in self.changes if c.action is action and not c.held)
 
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
 
     def summary(self) -> str:
+        held = len(self.held)
         return (
             f"{self.count(Action.CREATE)} to add, {self.count(Action.UPDATE)} to change, "
-            f"{self.count(Action.DELETE)} to destroy."
+            f"{self.count(Action.DELETE)} to destroy"
+            + (f"; {held} rollout{'s' * (held != 1)} held." if held else ".")
         )
 
     def stamped(self, created_at: str) -> Plan:
@@ -280,6 +320,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "change": plan.count(Action.UPDATE),
             "destroy": plan.count(Action.DELETE),
             "unchanged": plan.count(Action.NOOP),
+            "held": len(plan.held),
         },
         "changes": [_change_to_dict(c) for c in plan.changes],
         "unmanaged": [
@@ -733,6 +774,17 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
     if change.action is Action.DELETE:
         data["prune"] = change.prune
         data["keep"] = list(change.keep)
+    if change.recorded is not None:
+        data["rollout_tag"] = change.recorded.to_tag()
+    if change.hold:
+        data["hold"] = change.hold
+    if (standing := change.standing) is not None:  # for people and tools: never read back
+        data["standing"] = {
+            "phase": standing.phase.value,
+            "apply_writes": standing.writes,
+            "says": standing.says,
+            "then": standing.then,
+        }
     return data
 
 
@@ -744,6 +796,11 @@ def _change_from(data: _Reader) -> Change:
     if action not in _ACTIONS:
         raise _Damaged(f"{data.path}.action {_shown(action)} is not one of {', '.join(_ACTIONS)}")
     before, after = data.optional("before"), data.optional("after")
+    tag = data.optional_text("rollout_tag")
+    try:
+        recorded = None if tag is None else RolloutState.from_tag(tag)
+    except StateError as exc:
+        raise _Damaged(f"{data.path}.rollout_tag cannot be read: {exc}") from None
     return Change(
         action=_ACTIONS[action],
         target=_target_from(data),
@@ -752,4 +809,6 @@ def _change_from(data: _Reader) -> Change:
         after=None if after is None else _desired_from(after),
         prune=data.boolean("prune"),
         keep=data.strings("keep"),
+        recorded=recorded,
+        hold=data.text("hold", ""),
     )

@@ -152,6 +152,11 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
     lines: list[str] = []
     for change in plan.actions:
         lines.extend(_change_lines(change, colour))
+    if plan.held:
+        if lines:
+            lines.append("")
+        lines.append("Rollouts apply leaves as they are now:")
+        lines.extend(f"  {inert_text(c.address)}  {inert_text(_held_text(c))}" for c in plan.held)
     if plan.unmanaged:
         lines.append("")
         lines.append("Unmanaged aliases (live, not in the manifests, left alone):")
@@ -172,8 +177,23 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
     elif plan.missing_functions:  # never "No changes" below a list of problems
         lines.append(f"Plan: {plan.summary()[:-1]}; {missing} not found.")
     else:
-        lines.append(f"No changes. {_matching(plan)}")
+        lines.append(f"No changes. {_matching(plan)[:-1]}{_held_count(plan)}.")
     return "\n".join(lines) + "\n"
+
+
+def _held_count(plan: Plan) -> str:
+    held = len(plan.held)
+    return f"; {held} rollout{'s' * (held != 1)} held" if held else ""
+
+
+def _held_text(change: Change) -> str:
+    """``v12 -> v13 rolled back: ...; to try again: reconcile rollout retry f:live``."""
+    standing, before, after = change.standing, change.before, change.after
+    assert standing is not None
+    assert before is not None
+    assert after is not None
+    text = f"v{before.version} -> v{after.version} {standing.says}"
+    return f"{text}; {standing.then}" if standing.then else text
 
 
 def _change_lines(change: Change, colour: bool) -> list[str]:
@@ -200,7 +220,10 @@ def _rollout_text(change: Change) -> str | None:
     if rollout is None or before is None or after is None:
         return None
     described = rollout.describe(before.version, after.version)
-    if before.routing is not None and before.routing.version == after.version:
+    standing = change.standing
+    if standing is not None and standing.says:
+        described += f"; {standing.says}"
+    elif before.routing is not None and before.routing.version == after.version:
         described += f"; under way, at {percent(before.routing.weight)} on v{after.version}"
     return described
 
@@ -254,8 +277,9 @@ def drift_text(plan: Plan, *, colour: bool = False) -> str:
 
 
 def drifted(plan: Plan) -> bool:
-    """Drift is a managed alias that differs or is missing, or a missing function."""
-    return plan.has_changes or bool(plan.missing_functions)
+    """Drift is a managed alias that differs or is missing, or a missing function; a rollout
+    stopped by someone else's change is one that differs."""
+    return plan.has_changes or bool(plan.held) or bool(plan.missing_functions)
 
 
 def drift_summary(plan: Plan) -> str:
@@ -372,15 +396,36 @@ def plan_markdown(
     """GitHub-flavoured markdown: a summary line, then a table per function in a collapsible
     block. Past ``limit`` characters, a summary per function instead (the full plan belongs in
     the job summary or an artifact: pass ``limit=None``)."""
-    summary = plan.summary() if plan.has_changes else "no changes"
+    summary = plan.summary() if plan.has_changes else f"no changes{_held_count(plan)}."
     if plan.missing_functions:  # never "no changes" above a list of problems
         missing = count(len(plan.missing_functions), "function")
         summary = f"{summary.removesuffix('.')}; {missing} not found."
     head = [heading or f"### reconcile plan: {summary}", ""]
-    full = "\n".join(head + _function_tables(plan) + _seen_but_unmanaged(plan))
+    held = _held_markdown(plan)
+    full = "\n".join(head + _function_tables(plan) + held + _seen_but_unmanaged(plan))
     if limit is None or _size(full) <= limit - _MARGIN:
         return full
-    return "\n".join(head + _summary_table(plan, limit - _MARGIN - _size("\n".join(head))))
+    budget = limit - _MARGIN - _size("\n".join(head + held))
+    return "\n".join(head + held + _summary_table(plan, budget))
+
+
+def _held_markdown(plan: Plan) -> list[str]:
+    """Rollouts apply leaves as they are, each with what a person may do about it."""
+    if not plan.held:
+        return []
+    lines = ["**Rollouts apply leaves as they are now:**", ""]
+    for change in plan.held:
+        standing, before, after = change.standing, change.before, change.after
+        assert standing is not None
+        assert before is not None
+        assert after is not None
+        said = f"v{before.version} -> v{after.version} {standing.says}"
+        line = f"- {_code(change.address)}: {_code(said)}"
+        if standing.then:  # our words, then the command to type
+            words, _, command = standing.then.partition(": ")
+            line += f"; {words}: {_code(command)}"
+        lines.append(line)
+    return [*lines, ""]
 
 
 def _size(text: str) -> int:

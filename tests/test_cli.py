@@ -254,7 +254,13 @@ def test_markdown_and_json_outputs(
     assert "<details><summary>1 unmanaged alias (left alone)</summary>" in markdown
     _, text, _ = run(sandbox, capsys, "plan", str(estate), "-o", "json")
     document = json.loads(text)
-    assert document["summary"] == {"add": 1, "change": 1, "destroy": 0, "unchanged": 0}
+    assert document["summary"] == {
+        "add": 1,
+        "change": 1,
+        "destroy": 0,
+        "unchanged": 0,
+        "held": 0,
+    }
     assert {c["action"] for c in document["changes"]} == {"create", "update"}
     _, drift, _ = run(sandbox, capsys, "drift", str(estate), "-o", "json")
     assert json.loads(drift)["drift"] is True

@@ -275,6 +275,7 @@ def test_the_plan_says_when_a_rollout_is_under_way() -> None:
     text = plan_text(Plan((change,)))
     assert text.startswith(
         "~ 123456789012/eu-west-1/payments-api:live  12 -> 13 via 5% -> 25% -> 50% -> 100%, "
-        "10m each, gated on 2 alarms (about 30m); under way, at 25% on v13\n"
+        "10m each, gated on 2 alarms (about 30m); under way, at 25% on v13 (step 2 of 4); "
+        "next: 50% after a 10m bake from the next apply\n"
     )
     assert "routing" not in text

@@ -71,7 +71,7 @@ def test_position(
 
 
 def test_the_tag_round_trips_and_is_read_strictly() -> None:
-    failing = state(2).failing("alarm", "p99 > 1s (errors)")
+    failing = state(2).failing("alarm", "p99 > 1s (errors)", T0)
     value = failing.to_tag()
     assert (
         value

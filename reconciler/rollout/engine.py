@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 
 from reconciler.errors import NotFoundError, PreconditionFailedError, ProviderError
@@ -129,6 +130,85 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
     return Position(Phase.STALE, message=f"it is at step {step}, but step {mine.step} was recorded")
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What apply does to a rollout now, as the plan says it: ``writes`` is False when apply
+    leaves the alias as it is; ``then`` is what a person may run about it."""
+
+    phase: Phase
+    writes: bool
+    says: str
+    then: str = ""
+
+
+def standing(
+    rollout: Rollout,
+    new: str,
+    live: LiveAlias,
+    recorded: RolloutState | None,
+    *,
+    name: str,
+    hold: str = "",
+) -> Standing:
+    """Where the rollout of ``live`` (``name`` is FUNCTION:ALIAS) to ``new`` stands and what apply
+    will do to it now, from the live alias and its recorded state, as the runner decides. Pure."""
+    where = position(rollout, new, live, recorded)
+    phase = where.phase
+    if phase is Phase.FAILED:
+        assert recorded is not None
+        return Standing(
+            phase,
+            False,
+            f"rolled back: {recorded.failure_words()} at {_time(recorded.since)}; apply writes "
+            "nothing while that failure stands",
+            f"to try again: reconcile rollout retry {name}",
+        )
+    if phase is Phase.ROLLBACK_PENDING:
+        assert recorded is not None
+        return Standing(
+            phase,
+            True,
+            f"{recorded.failure_words()} at {_time(recorded.since)}: apply rolls back to "
+            f"v{recorded.old}",
+        )
+    if phase is Phase.STALE:
+        return Standing(phase, False, f"stopped: {where.message}; apply leaves it as it is")
+    if phase is Phase.BAKING:
+        at = percent_text(live.routing.weight if live.routing else 0.0)
+        if hold:
+            return Standing(
+                phase,
+                False,
+                f"held at {at} on v{new}: {hold}; apply moves nothing, and rolls back if an "
+                "alarm fires",
+            )
+        after = rollout.steps[where.step] if where.step < len(rollout.steps) else 100
+        due = (
+            f"at {_time(where.since + timedelta(seconds=rollout.bake))}"
+            if where.since is not None
+            else f"after a {duration_text(rollout.bake)} bake from the next apply"
+        )
+        return Standing(
+            phase,
+            True,
+            f"under way, at {at} on v{new} (step {where.step} of {len(rollout.steps) + 1}); "
+            f"next: {after}% {due}",
+        )
+    if hold:
+        return Standing(phase, False, f"not started: {hold}")
+    return Standing(phase, phase is Phase.NOT_STARTED, where.message)
+
+
+def percent_text(weight: float) -> str:
+    """A weight as an exact percentage: 0.25 is 25%, 0.123 is 12.3%."""
+    share = (Decimal(repr(weight)) * 100).normalize()
+    return f"{share:f}%"
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Outcome(str, Enum):
     """How a rollout ended this run: "rollout payments-api:live ..."."""
 
@@ -225,6 +305,18 @@ class Runner:
                 f"{self.state.since.strftime('%Y-%m-%dT%H:%M:%SZ')}, in the future; remove it, "
                 "or set it right"
             )
+        planned = self.change.recorded
+        if (
+            planned is not None
+            and planned.failed
+            and planned.new == self.new
+            and not (self.state is not None and self.state.failed and self.state.new == self.new)
+        ):
+            # The plan showed this rollout held: it is not started on a plan that did not say so.
+            return Outcome.STALE, (
+                f"the plan showed it rolled back ({planned.failure_words()}), and that failure "
+                "was cleared since; nothing written: plan again"
+            )
         where = position(self.rollout, self.new, self.live, self.state)
         phase = where.phase
         recorded = self.state is not None and self.state.new == self.new
@@ -262,7 +354,9 @@ class Runner:
                     self.target, self.rollout.before, self._event("before")
                 )
                 if not answer.ok:
-                    return self._fail(state, "hook", answer.why, moved=False)
+                    return self._fail(
+                        state, "hook", self.rollout.before, why=answer.why, moved=False
+                    )
             state = self._step(state, 1)
             if not self.wait:
                 return Outcome.IN_PROGRESS, self._due(state)
@@ -357,7 +451,7 @@ class Runner:
         if self.rollout.after:
             answer = self.cloud.invoke_hook(self.target, self.rollout.after, self._event("after"))
             if not answer.ok:
-                return self._fail(state, "hook", answer.why)
+                return self._fail(state, "hook", self.rollout.after, why=answer.why)
         self.cloud.untag(self.target, tag_key(self.alias))
         self.say("done", f"v{self.new} takes all the traffic")
         return Outcome.COMPLETED, f"v{state.old} -> v{self.new} done"
@@ -368,7 +462,7 @@ class Runner:
         """Record the failure first, then roll back: a runner killed between the two finishes
         the rollback, and never starts this rollout again by itself."""
         why = why or name
-        failing = state.failing(failed, name)
+        failing = state.failing(failed, name, self.clock())
         self._record(failing)
         if not moved:
             self.say("failed", f"{why}; no traffic moved")
@@ -552,6 +646,28 @@ def read_states(
                 "right"
             )
     return states
+
+
+def with_recorded(
+    plan: Plan, cloud: RolloutCloud, hold: str
+) -> tuple[Plan, list[tuple[Change, StateError]]]:
+    """The plan with each rollout's recorded state (one ListTags per function) and ``hold``, so
+    that it says what apply will do to them; and the rollouts whose tag cannot be read."""
+    changes = [c for c in plan.changes if c.rollout is not None]
+    if not changes:
+        return plan, []
+    states = read_states(cloud, changes)
+    unreadable = [
+        (c, state) for c in changes if isinstance(state := states[(c.target, c.alias)], StateError)
+    ]
+
+    def recorded(change: Change) -> Change:
+        state = states.get((change.target, change.alias))
+        if change.rollout is None or isinstance(state, StateError):
+            return change
+        return replace(change, recorded=state, hold=hold)
+
+    return replace(plan, changes=tuple(recorded(c) for c in plan.changes)), unreadable
 
 
 def drive(

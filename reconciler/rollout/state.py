@@ -40,7 +40,8 @@ def tag_key(alias: str) -> str:
 @dataclass(frozen=True, slots=True)
 class RolloutState:
     """``step`` is the step now live, from 1 (0: none yet, after a hook refused the start);
-    ``since`` when it was written, so its bake ends at ``since`` + bake."""
+    ``since`` when it was written, so its bake ends at ``since`` + bake; after a failure, when
+    it failed."""
 
     old: str
     new: str
@@ -50,8 +51,18 @@ class RolloutState:
     why: str = ""  # the alarm or hook that failed, shortened to tag characters
     weight: float | None = None  # the weight held, when it is not the step's (found live)
 
-    def failing(self, failed: str, why: str) -> RolloutState:
-        return replace(self, failed=failed, why=_tag_text(why)[:80])
+    def failing(self, failed: str, why: str, at: datetime) -> RolloutState:
+        """The failure recorded, ``since`` now its moment: the plan says when it happened."""
+        return replace(self, failed=failed, why=_tag_text(why)[:80], since=at)
+
+    def failure_words(self) -> str:
+        """``alarm payments-api-p99 fired``, ``hook smoke failed``, ``aborted by hand``."""
+        why = self.why.replace("_", " ") if self.failed == "aborted" else self.why
+        if self.failed == "alarm":
+            return f"alarm {why} fired" if why else "an alarm fired"
+        if self.failed == "hook":
+            return f"hook {why} failed" if why else "a hook failed"
+        return f"{self.failed} {why}".strip()
 
     def to_tag(self) -> str:
         words = [

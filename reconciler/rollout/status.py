@@ -221,7 +221,7 @@ def abort(
     recorded = (
         state if state is not None and state.new == new else RolloutState(old, new, 0, clock())
     )
-    cloud.tag(target, tag_key(alias), recorded.failing("aborted", "by hand").to_tag())
+    cloud.tag(target, tag_key(alias), recorded.failing("aborted", "by hand", clock()).to_tag())
     desired = DesiredAlias(alias, old, None, None)
     for _ in range(ROLLBACK_ATTEMPTS):
         if live.version == old and live.routing is None:

@@ -1,0 +1,138 @@
+"""The plan tells the truth about a rollout: what apply will do to it now, read from the live alias
+and the rollout's tag, in text, markdown, JSON and the exit code, against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+from tests.test_rollout_engine import TAG, alias, apply, estate, manifest, tags, write, writes
+
+__all__ = ["estate"]  # the fixture, shared
+
+
+def run(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main([*args, "--endpoint-url", sandbox.url])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def plan(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], path: Path, *args: str
+) -> tuple[int, str]:
+    return run(sandbox, capsys, "plan", str(path), "--detailed-exitcode", *args)
+
+
+def test_the_plan_says_a_rolled_back_rollout_is_held_and_how_to_try_again(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: smoke-fail}}"))
+    assert apply(sandbox, path) == 4
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 0, out  # apply will write nothing: no change to show
+    assert "12 -> 13 via" not in out
+    line = next(x for x in out.splitlines() if "payments-api:live" in x)
+    assert "v12 -> v13 rolled back: hook smoke-fail failed at " in line, line
+    assert "apply writes nothing while that failure stands" in line, line
+    assert "to try again: reconcile rollout retry payments-api:live" in line, line
+    assert "Plan:" not in out
+    assert out.rstrip().endswith("1 rollout held.")
+    code, out = plan(sandbox, capsys, path, "-o", "markdown")
+    assert code == 0
+    assert "### reconcile plan: no changes; 1 rollout held." in out
+    assert "rolled back: hook smoke-fail failed at " in out
+    assert "`reconcile rollout retry payments-api:live`" in out
+    code, out = plan(sandbox, capsys, path, "-o", "json")
+    document = json.loads(out[: out.rindex("}") + 1])
+    assert document["summary"]["change"] == 0
+    assert document["summary"]["held"] == 1
+    (change,) = [c for c in document["changes"] if c["alias"] == "live"]
+    assert change["standing"]["phase"] == "rolled back"
+    assert change["standing"]["apply_writes"] is False
+    assert change["rollout_tag"] == tags(sandbox)[TAG]
+
+
+def test_the_plan_names_the_alarm_that_rolled_a_rollout_back(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h, alarms: [payments-api-p99]}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.set_alarm_state("payments-api-p99", "ALARM")
+    assert apply(sandbox, path, "--no-wait") == 4
+    sandbox.set_alarm_state("payments-api-p99", "OK")
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 0, out
+    assert "v12 -> v13 rolled back: alarm payments-api-p99 fired at " in out
+
+
+def test_the_plan_says_where_a_rollout_under_way_stands_and_what_comes_next(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out  # apply will move it on
+    assert "under way, at 10% on v13 (step 1 of 3); next: 50% at " in out, out
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in out
+
+
+def test_the_plan_says_a_rollout_someone_else_changed_is_left_as_it_is(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.change_alias(
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"13": 0.3}},
+    )
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 0, out
+    assert "v12 -> v13 stopped: " in out
+    assert "apply leaves it as it is" in out
+    before = writes(sandbox)
+    assert apply(sandbox, path) == 3
+    assert writes(sandbox) == before
+
+
+def test_the_plan_says_a_freeze_holds_a_rollout_under_way(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    (estate / "policy.yaml").write_text(
+        "freeze: [{from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: audit}]\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, estate)
+    assert code == 0, out
+    assert "v12 -> v13 held at 10% on v13: frozen until 2099-01-01T00:00:00+00:00 (audit)" in out
+    before = writes(sandbox)
+    assert apply(sandbox, estate, "--no-wait") == 0
+    assert (writes(sandbox), alias(sandbox)) == (before, ("12", 0.1))
+
+
+def test_a_saved_plan_that_showed_a_rollout_held_does_not_start_it_after_a_retry(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: smoke-fail}}"))
+    assert apply(sandbox, estate) == 4
+    saved = estate.parent / f"{estate.name}-plan.json"
+    assert run(sandbox, capsys, "plan", str(estate), "--out", str(saved))[0] == 0
+    assert run(sandbox, capsys, "rollout", "retry", "payments-api:live")[0] == 0
+    code, out = run(
+        sandbox, capsys, "apply", str(saved), "--auto-approve", "--manifests", str(estate)
+    )
+    assert code == 3, out
+    assert "plan again" in out
+    assert (writes(sandbox), alias(sandbox)) == (0, ("12", None))
