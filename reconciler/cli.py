@@ -399,6 +399,7 @@ def apply(
                 should_stop=stopped.is_set,
                 on_result=_print_outcome if streamed else lambda result: None,
             )
+            forgotten = _forget_replaced(outcome, provider)
             rollouts = _drive_rollouts(
                 the_plan,
                 provider,
@@ -421,7 +422,20 @@ def apply(
         except OSError as exc:
             _err_inert(f"error: {report}: cannot write the apply report: {exc.strerror}")
             return EXIT_ERROR
-    return rollout_report.combined_exit(_apply_exit_code(outcome), rollouts)
+    for problem in forgotten:
+        _err_inert(f"error: {problem}")
+    code = rollout_report.combined_exit(_apply_exit_code(outcome), rollouts)
+    return EXIT_ERROR if forgotten and code != EXIT_INTERRUPTED else code
+
+
+def _forget_replaced(outcome: ApplyReport, provider: Clouds) -> list[str]:
+    """The records of rollouts that updates made at once have ended are removed."""
+    if not any(r.change.replaces is not None for r in outcome.results):
+        return []
+    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.engine import forget_replaced
+
+    return forget_replaced(outcome.results, RolloutCloud(provider.aws_lambda))
 
 
 def _drive_rollouts(
@@ -1307,7 +1321,7 @@ def _make_plan(
     whole = make_plan(desired, live, manifests_digest=loaded.digest)
     the_plan = targets.select(whole)
     problems: list[Problem] = []
-    if any(c.rollout is not None for c in the_plan.changes):
+    if any(c.rollout is not None or c.may_end_a_rollout for c in the_plan.changes):
         from reconciler.rollout.cloud import RolloutCloud
         from reconciler.rollout.engine import with_recorded
 

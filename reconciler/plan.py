@@ -145,6 +145,36 @@ class Change:
         return standing is not None and not standing.writes
 
     @property
+    def may_end_a_rollout(self) -> bool:
+        """An update made at once to a Lambda alias that routes: it may end a rollout under way
+        (a revert in the manifest), so the rollout's tag is read with it."""
+        return (
+            self.action is Action.UPDATE
+            and self.rollout is None
+            and self.target.provider == "lambda"
+            and self.before is not None
+            and self.before.routing is not None
+        )
+
+    @property
+    def replaces(self) -> RolloutState | None:
+        """The rollout under way that this update, applied at once, ends (the manifest went back
+        to the old version, or elsewhere without a rollout): its record goes with it."""
+        recorded, before = self.recorded, self.before
+        if (
+            self.action is not Action.UPDATE
+            or self.rollout is not None
+            or recorded is None
+            or recorded.failed
+            or before is None
+            or before.version != recorded.old
+            or before.routing is None
+            or before.routing.version != recorded.new
+        ):
+            return None
+        return recorded
+
+    @property
     def reason(self) -> str:
         """Why, for display only: derived like ``diffs``, never driving apply."""
         if self.rollout is not None:

@@ -200,7 +200,7 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
     head = f"{change.action.value} {inert_text(change.address)}"
     if change.action is Action.DELETE:
         head += f"  ({inert_text(change.reason)})"
-    if (described := _rollout_text(change)) is not None:
+    if (described := _rollout_text(change) or _replaced_text(change)) is not None:
         head += f"  {inert_text(described)}"
     lines = [_paint(head, _COLOURS[change.action], colour)]
     named = _named(change.target)
@@ -226,6 +226,23 @@ def _rollout_text(change: Change) -> str | None:
     elif before.routing is not None and before.routing.version == after.version:
         described += f"; under way, at {percent(before.routing.weight)} on v{after.version}"
     return described
+
+
+def _replaced_text(change: Change) -> str | None:
+    """``rolls back the rollout v12 -> v13 (at 10% on v13): v12 takes all the traffic at once``."""
+    ended, before, after = change.replaces, change.before, change.after
+    if ended is None or before is None or before.routing is None or after is None:
+        return None
+    verb = "rolls back" if after.version == ended.old else "ends"
+    takes = (
+        "takes all the traffic"
+        if after.routing is None
+        else f"takes {percent(after.routing.weight, rest=True)}"
+    )
+    return (
+        f"{verb} the rollout v{ended.old} -> v{ended.new} (at {percent(before.routing.weight)} "
+        f"on v{ended.new}): v{after.version} {takes} at once"
+    )
 
 
 def _shown_diffs(change: Change) -> tuple[FieldDiff, ...]:
@@ -371,7 +388,7 @@ def _changes_cell(change: Change) -> str:
     if change.action is Action.DELETE:
         return _md(change.reason)
     parts = []
-    if (described := _rollout_text(change)) is not None:
+    if (described := _rollout_text(change) or _replaced_text(change)) is not None:
         parts.append(f"rollout: {_md(described)}")
     named = _named(change.target)
     for diff in _shown_diffs(change):

@@ -136,3 +136,40 @@ def test_a_saved_plan_that_showed_a_rollout_held_does_not_start_it_after_a_retry
     assert code == 3, out
     assert "plan again" in out
     assert (writes(sandbox), alias(sandbox)) == (0, ("12", None))
+
+
+def test_a_rollout_reverted_in_the_manifest_is_planned_as_a_rollback_and_can_start_again(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Mid-rollout the manifest goes back to v12 (a git revert), then forward to v13 again."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.1)
+    write(estate, manifest("{steps: [10, 50], bake: 1h}", version=12))
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out
+    assert "~ 123456789012/eu-west-1/payments-api:live  rolls back the rollout v12 -> v13 " in out
+    assert "(at 10% on v13): v12 takes all the traffic at once" in out
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("12", None)
+    assert TAG not in tags(sandbox)  # the rollout is over: nothing recorded
+    write(estate, manifest("{steps: [10, 50], bake: 1h}", version=13))
+    capsys.readouterr()
+    code = apply(sandbox, path, "--no-wait")
+    out = capsys.readouterr().out
+    assert (code, alias(sandbox)) == (0, ("12", 0.1)), out
+
+
+def test_a_rollout_dropped_from_the_manifest_for_another_version_forgets_its_tag(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    write(
+        estate,
+        "function: payments-api\nregion: eu-west-1\naliases:\n  - name: live\n    version: 14\n",
+    )
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("14", None)
+    assert TAG not in tags(sandbox)

@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from reconciler.errors import NotFoundError, PreconditionFailedError, ProviderError
+from reconciler.applier import Outcome as Applied
+from reconciler.applier import Result
+from reconciler.errors import (
+    AccessDeniedError,
+    NotFoundError,
+    PreconditionFailedError,
+    ProviderError,
+)
 from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.base import AliasWriter
@@ -653,21 +660,49 @@ def with_recorded(
 ) -> tuple[Plan, list[tuple[Change, StateError]]]:
     """The plan with each rollout's recorded state (one ListTags per function) and ``hold``, so
     that it says what apply will do to them; and the rollouts whose tag cannot be read."""
-    changes = [c for c in plan.changes if c.rollout is not None]
-    if not changes:
+    rollouts = [c for c in plan.changes if c.rollout is not None]
+    routed = [c for c in plan.changes if c.may_end_a_rollout]
+    if not rollouts and not routed:
         return plan, []
-    states = read_states(cloud, changes)
+    with_rollouts = {c.target for c in rollouts}
+    states = read_states(cloud, [*rollouts, *(c for c in routed if c.target in with_rollouts)])
+    for target in sorted({c.target for c in routed} - with_rollouts, key=lambda t: t.address):
+        try:  # a function whose manifest names no rollout now: its role may not read tags
+            states.update(read_states(cloud, [c for c in routed if c.target == target]))
+        except AccessDeniedError:
+            continue
     unreadable = [
-        (c, state) for c in changes if isinstance(state := states[(c.target, c.alias)], StateError)
+        (c, state) for c in rollouts if isinstance(state := states[(c.target, c.alias)], StateError)
     ]
 
     def recorded(change: Change) -> Change:
-        state = states.get((change.target, change.alias))
-        if change.rollout is None or isinstance(state, StateError):
+        state = states.get((change.target, change.alias), None)
+        if state is None or isinstance(state, StateError):
             return change
+        if change.rollout is None:
+            return replace(change, recorded=state)
         return replace(change, recorded=state, hold=hold)
 
     return replace(plan, changes=tuple(recorded(c) for c in plan.changes)), unreadable
+
+
+def forget_replaced(results: Sequence[Result], cloud: RolloutCloud) -> list[str]:
+    """Remove the record of each rollout that an update made at once has ended (a revert in the
+    manifest), so that starting it again later starts it over; why any could not be removed."""
+    problems = []
+    for result in results:
+        change = result.change
+        if change.replaces is None or result.outcome not in (Applied.UPDATED, Applied.UNCHANGED):
+            continue
+        try:
+            cloud.untag(change.target, tag_key(change.alias))
+        except ProviderError as exc:
+            problems.append(
+                f"{change.address}: the record of the rollout it ended, the tag "
+                f"{tag_key(change.alias)}, was not removed ({exc}); remove it, or a later "
+                f"rollout to v{change.replaces.new} stops as changed by someone else"
+            )
+    return problems
 
 
 def drive(
