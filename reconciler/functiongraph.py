@@ -12,6 +12,7 @@ which rule was chosen and why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -248,6 +249,18 @@ def _pattern(pattern: str, **schema: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", **schema, "pattern": f"^{pattern}$"})
 
 
+def _items(**limits: int) -> Callable[[dict[str, Any]], None]:
+    """A list's length limits, in the JSON Schema only: they are checked by validators that say
+    what to do in the project's words (pydantic's own count only the items that validated)."""
+
+    def limit(schema: dict[str, Any]) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "array":
+                branch.update(limits)
+
+    return limit
+
+
 Version = Annotated[
     StrictStr,
     BeforeValidator(_version_text),
@@ -301,9 +314,16 @@ class Rule(_Model):
     in_: tuple[Annotated[StrictStr, _pattern(RULE_VALUE_PATTERN)], ...] | None = Field(
         default=None,
         alias="in",
-        min_length=1,
+        json_schema_extra=_items(minItems=1),
         description="The header's values that select the routing's version.",
     )
+
+    @field_validator("in_")
+    @classmethod
+    def _in(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if values is not None and not values:
+            raise ValueError("list at least one value")
+        return values
 
     @model_validator(mode="after")
     def _one_test(self) -> Rule:
@@ -334,15 +354,23 @@ class FgRouting(_Model):
     weight: Weight | None = Field(
         default=None, description="Share of traffic for the second version: 0.01 to 0.99."
     )
+    # Counted by a validator, not min_length/max_length: pydantic counts only the rules that
+    # validated, so one bad rule was also reported as "at least 1 item".
     rules: tuple[Rule, ...] | None = Field(
         default=None,
-        min_length=1,
-        max_length=RULES_MAX,
+        json_schema_extra=_items(minItems=1, maxItems=RULES_MAX),
         description="Rules on the request that send it to the second version, instead of a weight.",
     )
     combine: Literal["and", "or"] | None = Field(
         default=None, description="With rules: all of them must hold (and) or one (or)."
     )
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: tuple[Rule, ...] | None) -> tuple[Rule, ...] | None:
+        if rules is not None and not 1 <= len(rules) <= RULES_MAX:
+            raise ValueError(f"list 1 to {RULES_MAX} rules, or use a weight instead")
+        return rules
 
     @model_validator(mode="after")
     def _weight_or_rules(self) -> FgRouting:
@@ -436,8 +464,20 @@ class FunctionGraphSpec(_Model):
         default=(), description="With prune: globs of alias names never deleted."
     )
     aliases: tuple[FgAliasSpec, ...] = Field(
-        max_length=ALIASES_MAX, description="The aliases this function should have (10 at most)."
+        json_schema_extra=_items(maxItems=ALIASES_MAX),
+        description="The aliases this function should have (10 at most).",
     )
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, aliases: tuple[FgAliasSpec, ...]) -> tuple[FgAliasSpec, ...]:
+        if len(aliases) > ALIASES_MAX:
+            over = len(aliases) - ALIASES_MAX
+            raise ValueError(
+                f"a FunctionGraph function has at most {ALIASES_MAX} aliases, not "
+                f"{len(aliases)}; remove {over}"
+            )
+        return aliases
 
     @field_validator("function")
     @classmethod

@@ -110,6 +110,55 @@ def test_problems_name_file_line_and_what_to_do(tmp_path: Path, text: str, expec
     assert any(expected in p for p in found), found
 
 
+BAD_RULE = "    routing: {version: v4, rules: [{header: 'x canary', equals: qa}]}\n"
+ELEVEN = (
+    ISSUE_EXAMPLE.split("aliases:", maxsplit=1)[0]
+    + "aliases:\n"
+    + "".join(f"  - {{name: a{n}, version: v1}}\n" for n in range(11))
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            ISSUE_EXAMPLE.replace(
+                "    routing: {version: v4, rules: [{header: x-canary, in: [internal, qa]}]}\n",
+                BAD_RULE,
+            ),
+            "/m0.yaml:12:36: rules: a rule's header name 'x canary' may hold only letters, "
+            "digits, '-' and '_'",
+        ),
+        (
+            ELEVEN,
+            "/m0.yaml:6:1: aliases: a FunctionGraph function has at most 10 aliases, not 11; "
+            "remove 1",
+        ),
+        (
+            ISSUE_EXAMPLE.replace("rules: [{header: x-canary, in: [internal, qa]}]", "rules: []"),
+            "/m0.yaml:12:28: rules: list 1 to 10 rules, or use a weight instead",
+        ),
+        (
+            ISSUE_EXAMPLE.replace("in: [internal, qa]", "in: []"),
+            "/m0.yaml:12:55: in: list at least one value",
+        ),
+    ],
+    ids=[
+        "one-bad-rule",
+        "eleven-aliases",
+        "no-rules",
+        "no-values",
+    ],
+)
+def test_one_mistake_is_one_problem_in_the_projects_words(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """One problem, naming file, line and what to do; never pydantic's own words ("Tuple
+    should have at least 1 item") beside it."""
+    (found,) = problems(tmp_path, text)
+    assert found.endswith(expected), found
+
+
 def test_no_region_or_project_is_a_problem_at_resolution(tmp_path: Path) -> None:
     text = ISSUE_EXAMPLE.replace(f"project: {PROJECT}\n", "")
     loaded = load(tmp_path, text)
