@@ -318,11 +318,31 @@ class Rule(_Model):
         description="The header's values that select the routing's version.",
     )
 
+    @field_validator("equals")
+    @classmethod
+    def _equals(cls, value: str | None) -> str | None:
+        if value is not None and "," in value:
+            raise ValueError(
+                f"{value!r} holds a comma; a rule's value has none (for several values, "
+                "write in: [one, two])"
+            )
+        return value
+
     @field_validator("in_")
     @classmethod
     def _in(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if values is not None and not values:
+        """The API takes the values joined by commas ("internal,qa"): a comma inside one value
+        would make it two, so the rule would not say what the manifest says."""
+        if values is None:
+            return None
+        if not values:
             raise ValueError("list at least one value")
+        for value in values:
+            if "," in value:
+                raise ValueError(
+                    f"{value!r} holds a comma, and the service joins the values with commas: "
+                    "list each value on its own"
+                )
         return values
 
     @model_validator(mode="after")

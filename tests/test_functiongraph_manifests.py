@@ -122,6 +122,16 @@ ELEVEN = (
     ("text", "expected"),
     [
         (
+            ISSUE_EXAMPLE.replace("in: [internal, qa]", "in: ['pay,ments', qa]"),
+            "/m0.yaml:12:55: in: 'pay,ments' holds a comma, and the service joins the values "
+            "with commas: list each value on its own",
+        ),
+        (
+            ISSUE_EXAMPLE.replace("in: [internal, qa]", "equals: 'pay,ments'"),
+            "/m0.yaml:12:55: equals: 'pay,ments' holds a comma; a rule's value has none (for "
+            "several values, write in: [one, two])",
+        ),
+        (
             ISSUE_EXAMPLE.replace(
                 "    routing: {version: v4, rules: [{header: x-canary, in: [internal, qa]}]}\n",
                 BAD_RULE,
@@ -144,6 +154,8 @@ ELEVEN = (
         ),
     ],
     ids=[
+        "comma-in-in",
+        "comma-in-equals",
         "one-bad-rule",
         "eleven-aliases",
         "no-rules",
