@@ -584,6 +584,10 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
                 "a manifest is a mapping with 'function' and 'aliases'",
             )
         ]
+    if (cloud := _cloud_problem(data.get("provider", "lambda"))) is not None:
+        # Which model to check the rest against is unknown: one problem, not a list of
+        # another cloud's rules broken.
+        return None, [Problem(*document.source(("provider",)), cloud)]
     functiongraph = data.get("provider") == fg.PROVIDER
     model: type[FunctionSpec | fg.FunctionGraphSpec] = (
         fg.FunctionGraphSpec if functiongraph else FunctionSpec
@@ -615,6 +619,21 @@ def _validate(data: Any, document: _Document) -> tuple[Manifest | None, list[Pro
         else:
             first[alias.name] = source
     return Manifest(spec, where, alias_sources), problems
+
+
+CLOUDS = ("lambda", fg.PROVIDER)
+
+
+def _cloud_problem(provider: object) -> str | None:
+    """What is wrong with a manifest's ``provider``, or None when it names a cloud."""
+    if provider in CLOUDS:
+        return None
+    if isinstance(provider, str) and provider.strip().lower() in CLOUDS:
+        return f"provider: write {provider.strip().lower()!r} in lowercase, not {provider!r}"
+    return (
+        f"provider: {str(provider)[:80]!r} is not a cloud this tool knows: write lambda "
+        f"(the default) or {fg.PROVIDER}"
+    )
 
 
 def _under(loc: Loc, unread: set[Loc]) -> bool:

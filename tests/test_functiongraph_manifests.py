@@ -152,6 +152,15 @@ ELEVEN = (
             ISSUE_EXAMPLE.replace("in: [internal, qa]", "in: []"),
             "/m0.yaml:12:55: in: list at least one value",
         ),
+        (
+            ISSUE_EXAMPLE.replace("provider: functiongraph", "provider: FunctionGraph"),
+            "/m0.yaml:1:1: provider: write 'functiongraph' in lowercase, not 'FunctionGraph'",
+        ),
+        (
+            ISSUE_EXAMPLE.replace("provider: functiongraph", "provider: huawei"),
+            "/m0.yaml:1:1: provider: 'huawei' is not a cloud this tool knows: write lambda "
+            "(the default) or functiongraph",
+        ),
     ],
     ids=[
         "comma-in-in",
@@ -160,6 +169,8 @@ ELEVEN = (
         "eleven-aliases",
         "no-rules",
         "no-values",
+        "provider-case",
+        "provider-unknown",
     ],
 )
 def test_one_mistake_is_one_problem_in_the_projects_words(
