@@ -165,13 +165,22 @@ def check_account(desired: Sequence[DesiredFunction], caller_account: str) -> No
 def check_project(desired: Sequence[DesiredFunction], caller_project: str | None) -> None:
     """The account guard's FunctionGraph counterpart: refuse functions of another project than
     the credentials' (HUAWEICLOUD_SDK_PROJECT_ID)."""
-    problems = [
-        Problem(
-            *(function.source or (function.target.address, 0, 0)),
-            f"{function.target.name} belongs to project {function.target.account}, but the "
-            f"credentials in use are for project {caller_project or '(none)'}; use credentials "
-            f"for {function.target.account}",
+
+    def problem(target: FunctionTarget) -> str:
+        if caller_project is None:  # never "the credentials are for project (none)"
+            return (
+                f"{target.name} belongs to project {target.account}, but "
+                "HUAWEICLOUD_SDK_PROJECT_ID is not set: set it and the Huawei Cloud credentials "
+                "(HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or OpenID Connect federation), or "
+                "use --sandbox to try the tool without a cloud"
+            )
+        return (
+            f"{target.name} belongs to project {target.account}, but the credentials in use "
+            f"are for project {caller_project}; use credentials for {target.account}"
         )
+
+    problems = [
+        Problem(*(function.source or (function.target.address, 0, 0)), problem(function.target))
         for function in desired
         if function.target.provider == fg.PROVIDER and function.target.account != caller_project
     ]

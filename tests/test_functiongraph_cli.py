@@ -918,3 +918,15 @@ def test_a_seed_alias_routed_by_rules_is_seeded_with_its_rules(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "routing: requests with x-canary in qa,internal to v3 -> (none)" in out, out
+
+
+def test_without_huawei_cloud_credentials_the_project_guard_says_what_to_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v1}\n")
+    assert main(["plan", str(directory)]) == 1
+    err = capsys.readouterr().err
+    assert "(none)" not in err, err
+    assert "HUAWEICLOUD_SDK_PROJECT_ID is not set" in err, err
