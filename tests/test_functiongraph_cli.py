@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -930,3 +931,24 @@ def test_without_huawei_cloud_credentials_the_project_guard_says_what_to_set(
     err = capsys.readouterr().err
     assert "(none)" not in err, err
     assert "HUAWEICLOUD_SDK_PROJECT_ID is not set" in err, err
+
+
+def test_the_sdks_logger_prints_nothing_of_its_own(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused connection is one error line of the project's, not also the SDK's own log
+    lines ("ConnectionException occurred. ...") for each try."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "ak")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sk")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv(
+        "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1", f"http://127.0.0.1:{port}"
+    )
+    directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v1}\n")
+    assert main(["plan", str(directory)]) == 1
+    _, err = capfd.readouterr()
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: listing the aliases of"), err

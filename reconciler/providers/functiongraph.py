@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -145,6 +146,7 @@ class FunctionGraphProvider:
                 ) from None
         config = HttpConfig.get_default_config()
         config.timeout = (10, 60)
+        quiet_sdk_logger(FunctionGraphClient)
         return (
             FunctionGraphClient.new_builder()
             .with_credentials(credentials)
@@ -449,6 +451,16 @@ class FunctionGraphProvider:
             if bucket is not None:
                 bucket.recover()
             return answer
+
+
+def quiet_sdk_logger(client_class: type) -> None:
+    """Keep the SDK's own log lines (``ConnectionException occurred. ...`` on every refused
+    try) off the terminal: its logger has no handler and does not propagate, so Python's last
+    resort prints them to stderr beside the project's one error line. A NullHandler stops that;
+    whoever wants the SDK's log adds a handler of their own to it (``HuaweiCloud-SDK-<client>``)."""
+    logger = logging.getLogger(f"HuaweiCloud-SDK-{client_class.__name__}")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def _error(exc: Any, doing: str) -> ProviderError:
