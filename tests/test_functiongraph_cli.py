@@ -952,3 +952,42 @@ def test_the_sdks_logger_prints_nothing_of_its_own(
     _, err = capfd.readouterr()
     (line,) = err.strip().splitlines()
     assert line.startswith("error: listing the aliases of"), err
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"description": []},
+        {"description": False},
+        {"description": 0},
+        {"additional_version_weights": ""},
+        {"additional_version_weights": []},
+        {"additional_version_weights": False},
+        {"additional_version_strategy": ""},
+        {"additional_version_strategy": []},
+        {
+            "additional_version_strategy": {
+                "v2": {
+                    "rules": [{"rule_type": "header", "param": "x", "op": "=", "value": "a"}],
+                    "combine_type": "",
+                }
+            }
+        },
+    ],
+    ids=repr,
+)
+def test_a_live_alias_with_an_empty_value_of_the_wrong_type_is_a_malformed_answer(
+    sandbox: Sandbox,
+    fg_env: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fields: dict[str, Any],
+) -> None:
+    """An empty list or false where the API has text or an object is not "no description" or
+    "no routing": the answer is not one the API defines, and nothing is planned on it."""
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="v1")
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", **fields)
+    directory = fg_manifest(tmp_path, "aliases:\n  - {name: live, version: v2}\n")
+    code, out, err = run(sandbox, capsys, "plan", str(directory))
+    assert code == 1, out + err
+    assert "malformed answer" in err, err

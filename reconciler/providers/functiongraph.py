@@ -526,7 +526,10 @@ def live_alias(data: object) -> LiveAlias:
     version = data.get("version")
     if not isinstance(version, str) or fg.version_problem(version):
         raise MalformedAnswerError(f"{what}: version {version!r:.80} is not a version name")
-    description = data.get("description") or ""
+    # null is no description; an empty list or false is not an empty text, but an answer the
+    # API does not define (so `x or ""` would hide it).
+    description = data.get("description")
+    description = "" if description is None else description
     if not isinstance(description, str) or len(description) > fg.DESCRIPTION_MAX:
         raise MalformedAnswerError(f"{what}: description is not a text of at most 512 characters")
     last_modified = data.get("last_modified")
@@ -539,8 +542,10 @@ def live_alias(data: object) -> LiveAlias:
 
 
 def _live_routing(data: dict[str, Any], version: str, what: str) -> Route | None:
-    weights = data.get("additional_version_weights") or {}
-    strategy = data.get("additional_version_strategy") or {}
+    weights = data.get("additional_version_weights")
+    strategy = data.get("additional_version_strategy")
+    weights = {} if weights is None else weights
+    strategy = {} if strategy is None else strategy
     if not isinstance(weights, dict) or not isinstance(strategy, dict):
         raise MalformedAnswerError(f"{what}: routing is not an object")
     if weights and strategy:
@@ -569,7 +574,8 @@ def _live_routing(data: dict[str, Any], version: str, what: str) -> Route | None
             if fg.rule_problem(rule_type, param, op, value):
                 raise MalformedAnswerError(f"{what}: a rule the service refuses")
             rules.append(RouteRule(param, op, value))
-        combine = config.get("combine_type") or "and"
+        combine = config.get("combine_type")
+        combine = "and" if combine is None else combine
         if combine not in fg.COMBINE_TYPES or not rules:
             raise MalformedAnswerError(f"{what}: a version strategy the service refuses")
         return Route(extra, 0.0, tuple(rules), combine)
