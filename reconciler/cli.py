@@ -1178,6 +1178,7 @@ def _session(
                     },
                     rate=connection.rate,  # None: the embedded sandbox has no quotas
                     botocore_loader=server.botocore_loader,  # models moto has parsed already
+                    account=server.account,  # what STS would answer
                 ),
                 lambda: FunctionGraphProvider(
                     endpoint_url=server.url,

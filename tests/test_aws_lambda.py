@@ -171,3 +171,9 @@ def test_a_provider_reads_botocore_models_through_the_loader_it_is_given(
     assert len(loader.search_paths) == len(set(loader.search_paths))  # boto3's folder once
     make_provider(sandbox, botocore_loader=loader)
     assert len(loader.search_paths) == len(set(loader.search_paths))
+
+
+def test_a_provider_told_its_account_does_not_ask_sts(sandbox: Sandbox) -> None:
+    provider = make_provider(sandbox, account="210987654321")
+    assert provider.caller_account() == "210987654321"
+    assert sandbox.stats()["calls"] == {}

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +371,20 @@ def test_the_embedded_sandbox_and_the_client_parse_botocore_models_once() -> Non
     with _session(connection, [ROOT / "manifests"]) as (provider, _):
         client = provider.aws_lambda.client("lambda", "eu-west-1")
         assert client._loader is botocore_loader()
+
+
+def test_the_embedded_sandbox_is_not_asked_which_account_it_is() -> None:
+    """--sandbox starts the sandbox as an account: the client knows it without asking STS, and
+    reads aliases and versions as against AWS."""
+    connection = Connection(None, None, None, True, None)
+    with _session(connection, [ROOT / "manifests"]) as (provider, loaded):
+        assert loaded is not None
+        assert provider.aws_lambda.caller_account() == "123456789012"
+        client = provider.aws_lambda.client("lambda", "eu-west-1")
+        assert client.list_aliases(FunctionName="payments-api")["Aliases"] == []
+        with urllib.request.urlopen(f"{client.meta.endpoint_url}/_sandbox/stats") as answer:
+            calls = json.load(answer)["calls"]
+    assert calls == {"ListAliases": 1}
 
 
 def test_a_seed_file_naming_a_manifests_function_publishes_on_top_of_it(
