@@ -7,12 +7,14 @@ HUAWEICLOUD_SDK_ID_TOKEN_FILE), as the GitHub workflows do; here IAM is the sand
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -81,6 +83,71 @@ def test_a_job_with_an_id_token_plans_and_applies_with_a_temporary_key(
     assert token.split(".")[1] not in out + err
 
 
+def test_concurrent_reads_trade_the_id_token_once(
+    sandbox: Sandbox, federated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Plan reads a Region's functions on several threads through one client: one trade, not
+    one a thread, and no thread signs with half of a new key."""
+    for n in range(12):
+        sandbox.app.functiongraph.add_function(PROJECT, REGION, f"fn{n}", versions=2)
+        (federated / f"fn{n}.yaml").write_text(
+            FG_MANIFEST.replace("function: payments", f"function: fn{n}")
+            .replace("v3", "v1")
+            .replace("v4", "v2"),
+            encoding="utf-8",
+        )
+    code, _, err = run(sandbox, capsys, "plan", str(federated))
+    assert code == 0, err
+    assert sandbox.app.huawei_iam.trades == 1
+
+
+class _MalformedIam(http.server.BaseHTTPRequestHandler):
+    """An IAM whose token call succeeds and whose temporary key answer is not IAM's."""
+
+    credential: ClassVar[dict[str, Any]] = {}
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"token": {}} if "id-token" in self.path else self.credential).encode()
+        self.send_response(201)
+        self.send_header("X-Subject-Token", "MIItoken")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        {"credential": {"access": "A", "secret": "S", "securitytoken": "T"}},
+        {"credential": {"access": "A", "secret": "S", "securitytoken": "T", "expires_at": "x"}},
+        {"credentials": []},
+    ],
+)
+def test_a_malformed_temporary_key_answer_is_named_as_iams(
+    sandbox: Sandbox,
+    federated: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    credential: dict[str, Any],
+) -> None:
+    _MalformedIam.credential = credential
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MalformedIam)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        code, _, err = run(sandbox, capsys, "plan", str(federated))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: trading the ID token for a temporary key: malformed"), line
+
+
 def test_an_expired_id_token_is_refused_in_one_line_and_nothing_is_written(
     sandbox: Sandbox, federated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -88,6 +155,7 @@ def test_an_expired_id_token_is_refused_in_one_line_and_nothing_is_written(
     code, out, err = run(sandbox, capsys, "apply", str(federated), "--auto-approve")
     assert code == 1, out + err
     assert "Huawei Cloud IAM refused the OpenID Connect ID token (IAM.0103" in err
+    assert "signing keys (GitHub rotates them)" in err  # what breaks a setup that used to work
     assert "Traceback" not in err
     assert fg_aliases(sandbox) == {}
 
@@ -273,3 +341,22 @@ def test_identity_conversion_rules_refuse_what_would_widen_them(
     code = main(["permissions", "--trust-policy", "--provider", "functiongraph", *repo, *args])
     assert code == 1
     assert message in capsys.readouterr().err
+
+
+def test_an_unreachable_iam_is_one_line_and_nothing_is_written(
+    sandbox: Sandbox,
+    federated: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MalformedIam)
+    port = closed.server_port
+    closed.server_close()  # nothing listens there now
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", f"http://127.0.0.1:{port}")
+    code, _, err = run(sandbox, capsys, "apply", str(federated), "--auto-approve")
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: trading the ID token for a temporary key: Huawei Cloud IAM"), (
+        line
+    )
+    assert fg_aliases(sandbox) == {}

@@ -16,6 +16,7 @@ the guard is best effort, and the apply report says so.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -147,13 +148,16 @@ class FunctionGraphProvider:
         config = HttpConfig.get_default_config()
         config.timeout = (10, 60)
         quiet_sdk_logger(FunctionGraphClient)
-        return (
+        client = (
             FunctionGraphClient.new_builder()
             .with_credentials(credentials)
             .with_endpoints(endpoints)
             .with_http_config(config)
             .build()
         )
+        if credentials.idp_id:
+            _trade(credentials, client.get_http_client())
+        return client
 
     def _credentials(self, basic: Any) -> Any:
         """The SDK's credentials from the environment: an access key, or OpenID Connect
@@ -185,6 +189,13 @@ class FunctionGraphProvider:
             credentials = basic(project_id=project).with_idp_id(idp).with_id_token_file(token_file)
             if env.get(IAM_ENDPOINT):
                 credentials.with_iam_endpoint(env[IAM_ENDPOINT])
+            # The SDK trades the token on a call that finds the key missing or ending, without a
+            # lock, and then sets key, secret and security token one by one: reads run on several
+            # threads through one client, so each would trade, and one could sign with half of a
+            # new key. One lock makes the trade once and signing wait for it.
+            lock = threading.RLock()
+            for name in ("process_sts", "sign_request"):
+                setattr(credentials, name, _serialised(getattr(credentials, name), lock))
             return credentials
         if not (ak and sk):
             missing = " and ".join(n for n, v in ((AK, ak), (SK, sk)) if not v)
@@ -463,6 +474,41 @@ def quiet_sdk_logger(client_class: type) -> None:
         logger.addHandler(logging.NullHandler())
 
 
+def _trade(credentials: Any, http_client: Any) -> None:
+    """Trade the ID token for a temporary key now, once, so that a refusal or a malformed answer
+    is named as IAM's rather than as the first FunctionGraph call's."""
+    from huaweicloudsdkcore.exceptions.exceptions import (  # noqa: PLC0415
+        ConnectionException,
+        RequestTimeoutException,
+        ServiceResponseException,
+    )
+
+    doing = "trading the ID token for a temporary key"
+    try:
+        credentials.process_sts(http_client)
+    except ServiceResponseException as exc:
+        raise _error(exc, doing) from None
+    except (ConnectionException, RequestTimeoutException) as exc:
+        message = getattr(exc, "error_msg", None) or str(exc)
+        raise TransientError(f"{doing}: Huawei Cloud IAM: {str(message)[:300]}") from None
+    except Exception as exc:  # the SDK's parse of IAM's answer: no date, no credential
+        raise MalformedAnswerError(
+            f"{doing}: malformed answer: not the temporary key Huawei Cloud IAM defines "
+            f"({type(exc).__name__})"
+        ) from None
+
+
+def _serialised(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    """``method``, called under ``lock``."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
 def _error(exc: Any, doing: str) -> ProviderError:
     status = int(getattr(exc, "status_code", 0) or 0)
     code = str(getattr(exc, "error_code", "") or "")[:100]
@@ -470,8 +516,8 @@ def _error(exc: Any, doing: str) -> ProviderError:
     if code.startswith("IAM."):  # the SDK's trade of an ID token for a temporary key
         return AccessDeniedError(
             f"{doing}: Huawei Cloud IAM refused the OpenID Connect ID token ({code}: {message}); "
-            f"check {IDP_ID}, the identity provider's client ID and its identity conversion "
-            "rules (README, GitOps setup)",
+            f"check {IDP_ID}, and the identity provider's client ID, signing keys (GitHub "
+            "rotates them) and identity conversion rules (README, GitOps setup)",
             code=code,
             status=status,
         )
