@@ -942,6 +942,14 @@ def groups(
         ),
     ] = None,
     cloud: ProviderOpt = None,
+    rollouts: Annotated[
+        bool,
+        typer.Option(
+            "--rollouts",
+            help="Only the groups with a rollout in some manifest: the scheduled rollout "
+            "runner has nothing to move in the others.",
+        ),
+    ] = False,
 ) -> int:
     """Print the manifests' account/Region groups as a GitHub Actions matrix (JSON): one job per
     group, each limited to it with --target. Every function is in exactly one group (on
@@ -953,6 +961,8 @@ def groups(
     for manifest in load_manifests(paths, default_region=region).manifests:
         on = Cloud.functiongraph if isinstance(manifest.spec, FunctionGraphSpec) else Cloud.lambda_
         if cloud is not None and on is not cloud:
+            continue
+        if rollouts and all(getattr(a, "rollout", None) is None for a in manifest.spec.aliases):
             continue
         if isinstance(manifest.spec, FunctionGraphSpec):
             fg_ref = manifest.spec.where

@@ -1067,3 +1067,19 @@ def test_validate_checks_the_policy_beside_the_manifests(
     (tmp_path / "policy.yaml").write_text("max_step: 25\n", encoding="utf-8")
     assert main(["validate", str(tmp_path)]) == 0
     assert "and policy.yaml: valid." in capsys.readouterr().out
+
+
+def test_groups_with_rollouts_are_only_those_a_rollout_manifest_names(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (estate / "canary.yaml").write_text(
+        "function: ledger\nregion: us-east-1\naliases:\n  - name: live\n    version: 2\n"
+        "    rollout: {steps: [10, 50], bake: 5m}\n",
+        encoding="utf-8",
+    )
+    assert main(["groups", str(estate), "--rollouts", "--default-account", "123456789012"]) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    assert [g["target"] for g in matrix["include"]] == ["123456789012/us-east-1/*"]
+    (estate / "canary.yaml").unlink()
+    assert main(["groups", str(estate), "--rollouts", "--default-account", "123456789012"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"include": []}

@@ -473,7 +473,11 @@ def workflow_step(workflow: str, job: str, step_id: str) -> dict[str, Any]:
 
 
 def run_workflow_step(
-    tmp_path: Path, step: dict[str, Any], variables: dict[str, str], exit_code: int = 0
+    tmp_path: Path,
+    step: dict[str, Any],
+    variables: dict[str, str],
+    exit_code: int = 0,
+    matrix: str = MATRIX,
 ) -> ActionRun:
     """Run ``step``'s script with ``${{ vars.NAME }}`` in its env taken from ``variables``
     (unset ones empty, as GitHub gives them)."""
@@ -502,7 +506,7 @@ def run_workflow_step(
             "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
             "GITHUB_OUTPUT": str(outputs),
             "FAKE_LOG": str(log),
-            "FAKE_STDOUT": MATRIX,
+            "FAKE_STDOUT": matrix,
             "FAKE_EXIT": str(exit_code),
         },
         capture_output=True,

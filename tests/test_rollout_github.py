@@ -83,3 +83,41 @@ def test_the_rollout_groups_skip_until_the_apply_role_is_set(
     assert run.returncode == 0, run.output
     ready = "true" if variables["RECONCILE_ROLLOUT_ROLE_ARN"] else "false"
     assert run.outputs["ready"] == ready
+
+
+@pytest.mark.parametrize(
+    ("variables", "clouds"),
+    [
+        (ROLLOUT_ROLES, ["--provider", "lambda"]),
+        ({**ROLLOUT_ROLES, "HUAWEICLOUD_IDP_ID": "github"}, []),
+    ],
+)
+def test_the_rollout_groups_are_those_with_a_rollout(
+    tmp_path: Path, variables: dict[str, str], clouds: list[str]
+) -> None:
+    step = workflow_step(ROLLOUT_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, variables)
+    assert run.returncode == 0, run.output
+    (call,) = run.calls
+    assert call == [
+        "groups",
+        "manifests/",
+        "--rollouts",
+        *clouds,
+        "--region",
+        "eu-west-1",
+        "--default-account",
+        "210987654321",
+    ]
+    assert run.outputs["ready"] == "true"
+
+
+def test_no_rollout_job_starts_when_no_manifest_has_a_rollout(tmp_path: Path) -> None:
+    # GitHub refuses a matrix with no job, so the jobs are skipped instead.
+    step = workflow_step(ROLLOUT_WORKFLOW, "groups", "groups")
+    run = run_workflow_step(tmp_path, step, ROLLOUT_ROLES, matrix='{"include": []}')
+    assert run.returncode == 0, run.output
+    assert run.outputs["ready"] == "false"
+    assert "No manifest has a rollout" in run.output
+    jobs = yaml.safe_load((Path(__file__).parent.parent / ROLLOUT_WORKFLOW).read_text())["jobs"]
+    assert jobs["rollout"]["if"] == "needs.groups.outputs.ready == 'true'"
