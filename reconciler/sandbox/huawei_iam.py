@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler.sandbox.functiongraph import FgError
+
 PREFIX = "/v3.0/"
 TOKEN_PATH = "/v3.0/OS-AUTH/id-token/tokens"
 KEY_PATH = "/v3.0/OS-CREDENTIAL/securitytokens"
@@ -37,17 +39,8 @@ TEMPORARY_PREFIX = "SANDBOXTMP"  # the sandbox's temporary keys; any other key i
 _ACCESS = re.compile(r"SDK-HMAC-SHA256 Access=([^,]+),")
 
 
-class IamError(Exception):
-    """An IAM error answer: HTTP status, ``error_code`` and ``error_msg``."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict[str, str]:
-        return {"error_code": self.code, "error_msg": self.message}
+# IAM answers errors as FunctionGraph does: a status, and {"error_code", "error_msg"}.
+IamError = FgError
 
 
 def _claims(token: str) -> dict[str, Any]:
