@@ -449,7 +449,7 @@ def _drive_rollouts(
     take_over: bool = True,
 ) -> list[Any]:
     """Move the plan's rollouts on, side by side, one line per step as it happens."""
-    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.cloud import RolloutClouds
     from reconciler.rollout.engine import drive, rollout_changes
     from reconciler.rollout.report import progress_line
 
@@ -460,7 +460,7 @@ def _drive_rollouts(
     changes = rollout_changes(the_plan)
     if not changes:  # nothing to move: no Lambda client is needed for it
         return []
-    cloud = RolloutCloud(provider.aws_lambda)
+    cloud = RolloutClouds(provider)
     return drive(
         changes, provider, cloud, wait=wait, stop=stopped, say=say, hold=hold, take_over=take_over
     )
@@ -540,9 +540,9 @@ def _rollouts_apart(the_plan: Plan, provider: Clouds) -> tuple[Plan, list[Any]]:
 
     if not rollout_changes(the_plan):
         return the_plan, []
-    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.cloud import RolloutClouds
 
-    return apart(the_plan, RolloutCloud(provider.aws_lambda))
+    return apart(the_plan, RolloutClouds(provider))
 
 
 # -- rollouts --------------------------------------------------------------------------------------
@@ -564,7 +564,7 @@ def rollout_status(
 ) -> int:
     """List the manifests' rollouts in progress and rolled back, with their alarms."""
     from reconciler.rollout import report as rollout_report
-    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.cloud import RolloutClouds
     from reconciler.rollout.status import status_json, statuses
 
     connection = Connection(
@@ -581,7 +581,7 @@ def rollout_status(
     with _session(connection, paths) as (provider, loaded):
         assert loaded is not None
         the_plan = _make_plan(provider, loaded, connection, check=False)
-        found = statuses(the_plan, RolloutCloud(provider.aws_lambda))
+        found = statuses(the_plan, RolloutClouds(provider))
     renderers = {
         Output.text: rollout_report.status_text,
         Output.markdown: rollout_report.status_markdown,
@@ -615,20 +615,72 @@ def _alias_at(
     return FunctionTarget(account, where, ref.name, partition_of(where)), ref.qualifier
 
 
+def _fg_alias_at(text: str, region: str | None, project: str | None) -> tuple[FunctionTarget, str]:
+    """A FunctionGraph FUNCTION:ALIAS: a function name or URN (without its version), then the
+    alias (``!live``, as in an alias URN, is ``live``)."""
+    from reconciler import functiongraph as fg
+    from reconciler.live import FunctionTarget
+
+    function, colon, name = text.rpartition(":")
+    name = name.removeprefix("!")
+    if not colon or not function:
+        raise InputError(f"name the alias too: FUNCTION:ALIAS, not {json.dumps(text)}")
+    try:
+        ref = fg.parse_function(function)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    problem = fg.alias_name_problem(name)
+    if problem is not None:
+        raise InputError(problem)
+    where, owner = ref.region or region, ref.project or project
+    if where is None:
+        raise InputError("no Region: pass --region, or name the function by its URN")
+    if owner is None:
+        raise InputError(
+            "no project: set HUAWEICLOUD_SDK_PROJECT_ID, or name the function by its URN"
+        )
+    package = ref.package or fg.DEFAULT_PACKAGE
+    return FunctionTarget(owner, where, ref.name, "", fg.PROVIDER, package), name
+
+
 def _by_hand(
-    what: str, alias: str, region: str | None, profile: str | None, endpoint_url: str | None
+    what: str,
+    alias: str,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    cloud: Cloud | None = None,
 ) -> int:
     from reconciler.providers.aws_lambda import AwsLambdaProvider
     from reconciler.render import inert_text
     from reconciler.rollout import status as rollout_status_module
-    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.cloud import RolloutCloud, RolloutClouds
 
-    provider = AwsLambdaProvider(region=region, profile=profile, endpoint_url=endpoint_url)
-    target, name = _alias_at(provider, alias, region)
     handle = getattr(rollout_status_module, what)
-    done = handle(provider, RolloutCloud(provider), target, name)
+    if cloud is Cloud.functiongraph or alias.startswith("urn:fss:"):
+        from reconciler.providers.clouds import Clouds
+        from reconciler.providers.functiongraph import FunctionGraphProvider
+
+        on_functiongraph = FunctionGraphProvider()
+        target, name = _fg_alias_at(alias, region, on_functiongraph.project)
+        clouds = Clouds(lambda: None, lambda: on_functiongraph)
+        done = handle(clouds, RolloutClouds(clouds), target, name)
+    else:
+        provider = AwsLambdaProvider(region=region, profile=profile, endpoint_url=endpoint_url)
+        target, name = _alias_at(provider, alias, region)
+        done = handle(provider, RolloutCloud(provider), target, name)
     print(f"{inert_text(done.address)}: {inert_text(done.message)}")
     return EXIT_OK
+
+
+AliasCloudOpt = Annotated[
+    Cloud | None,
+    typer.Option(
+        "--provider",
+        help="The alias's cloud: lambda (the default), or functiongraph (FUNCTION is then a "
+        "FunctionGraph function's name or URN; a URN says so itself).",
+    ),
+]
 
 
 @rollout_app.command("promote")
@@ -644,6 +696,7 @@ def rollout_promote(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
+    cloud: AliasCloudOpt = None,
 ) -> int:
     """Send all the traffic to the new version now, skipping the bakes and gates left."""
     from reconciler.rollout.policy import frozen_by, load_policies
@@ -651,7 +704,7 @@ def rollout_promote(
     frozen = frozen_by(load_policies(manifests or []), datetime.now(UTC))
     if frozen is not None:
         raise InputError(f"a promotion is a version change: it {frozen}. Nothing was changed.")
-    return _by_hand("promote", alias, region, profile, endpoint_url)
+    return _by_hand("promote", alias, region, profile, endpoint_url, cloud)
 
 
 @rollout_app.command("abort")
@@ -660,9 +713,10 @@ def rollout_abort(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
+    cloud: AliasCloudOpt = None,
 ) -> int:
     """Roll back now to the old version; the rollout stays stopped until a retry."""
-    return _by_hand("abort", alias, region, profile, endpoint_url)
+    return _by_hand("abort", alias, region, profile, endpoint_url, cloud)
 
 
 @rollout_app.command("retry")
@@ -671,9 +725,10 @@ def rollout_retry(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
+    cloud: AliasCloudOpt = None,
 ) -> int:
     """Forget a failed rollout, so that the next apply starts it over."""
-    return _by_hand("retry", alias, region, profile, endpoint_url)
+    return _by_hand("retry", alias, region, profile, endpoint_url, cloud)
 
 
 @app.command("import")
@@ -892,14 +947,13 @@ def permissions(
             "these manifests are on AWS Lambda and on Huawei Cloud FunctionGraph, whose IAMs "
             "take a policy each: pass --provider lambda or --provider functiongraph"
         )
-    if cloud is Cloud.functiongraph and for_rollout:
-        raise InputError("rollouts are Lambda's only: --rollout goes with --provider lambda")
     if cloud is not None:
         wanted = cloud is Cloud.functiongraph
         manifests = tuple(m for m in manifests if isinstance(m.spec, FunctionGraphSpec) == wanted)
         on_lambda = [] if wanted else on_lambda
         if paths and not manifests:
             raise InputError(f"no manifest is on {cloud.value}: check --provider, or the paths")
+    fg_rollouts: list[FunctionGraphScope] = []
     for manifest in manifests:
         if isinstance(manifest.spec, FunctionGraphSpec):
             fg_ref = manifest.spec.where
@@ -908,12 +962,23 @@ def permissions(
                     fg_ref.name, fg_ref.package or "default", fg_ref.region, manifest.spec.prune
                 )
             )
+            if any(a.rollout is not None for a in manifest.spec.aliases):
+                fg_rollouts.append(functiongraph[-1])
             continue
         ref = manifest.spec.where
         where, owner = ref.region or region, ref.account or default_account
         partition = ref.partition or (partition_of(where) if where else "aws")
         scopes.append(FunctionScope(ref.name, where, owner, partition, prune=manifest.spec.prune))
-    if for_rollout:  # rollouts are Lambda's only
+    on_huawei = cloud is Cloud.functiongraph or (bool(functiongraph) and not scopes)
+    if for_rollout and on_huawei:
+        from reconciler.permissions import functiongraph_rollout_policy
+
+        document = functiongraph_rollout_policy(
+            FunctionGraphProvider, functions=functiongraph, rollouts=fg_rollouts
+        )
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    if for_rollout:
         from reconciler.rollout.permissions import rollout_policy
 
         rolled = rollout_scopes(on_lambda, scopes)
@@ -921,9 +986,9 @@ def permissions(
         return EXIT_OK
     extra = statements(rollout_scopes(on_lambda, scopes), apply=for_apply)
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
-    if cloud is Cloud.functiongraph or (functiongraph and not scopes):  # Huawei Cloud's IAM
+    if on_huawei:  # Huawei Cloud's IAM
         document = functiongraph_policy(
-            FunctionGraphProvider, apply=for_apply, functions=functiongraph
+            FunctionGraphProvider, apply=for_apply, functions=functiongraph, rollouts=fg_rollouts
         )
     print(json.dumps(document, indent=2))
     return EXIT_OK
@@ -1333,11 +1398,11 @@ def _make_plan(
     the_plan = targets.select(whole)
     problems: list[Problem] = []
     if any(c.rollout is not None or c.may_end_a_rollout for c in the_plan.changes):
-        from reconciler.rollout.cloud import RolloutCloud
+        from reconciler.rollout.cloud import RolloutClouds
         from reconciler.rollout.engine import with_recorded
 
         hold = _freeze([Path(f) for f in loaded.files])
-        the_plan, unreadable = with_recorded(the_plan, RolloutCloud(provider.aws_lambda), hold)
+        the_plan, unreadable = with_recorded(the_plan, RolloutClouds(provider), hold)
         problems += [Problem(c.address, 0, 0, str(error)) for c, error in unreadable]
     if only is not None:
         the_plan = only(the_plan)
@@ -1348,10 +1413,10 @@ def _make_plan(
         policies = load_policies([Path(f) for f in loaded.files])
         problems += policy_problems(the_plan, desired, policies, datetime.now(UTC))
     if check and any(c.rollout is not None for c in the_plan.changes):
-        from reconciler.rollout.cloud import RolloutCloud
+        from reconciler.rollout.cloud import RolloutClouds
         from reconciler.rollout.preflight import rollout_problems
 
-        problems += rollout_problems(the_plan, desired, provider, RolloutCloud(provider.aws_lambda))
+        problems += rollout_problems(the_plan, desired, provider, RolloutClouds(provider))
     if problems:
         raise PreflightError(problems)
     return the_plan.stamped(datetime.now(UTC).isoformat(timespec="seconds"))

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from reconciler.live import WEIGHT_TOLERANCE
+from reconciler.rollout.spec import RolloutSpec
 
 PROVIDER = "functiongraph"
 LATEST = "latest"
@@ -405,9 +406,56 @@ class FgRouting(_Model):
         return self
 
 
+# Why a FunctionGraph rollout takes no alarms and no hooks: each is said at its key.
+ALARMS_REFUSED = (
+    "CloudWatch alarms do not exist on FunctionGraph (Huawei Cloud's alarms are Cloud Eye's, "
+    "which the reconciler does not read): remove alarms; the steps and bakes still apply, and "
+    "`reconcile rollout abort` rolls back by hand"
+)
+HOOKS_REFUSED = (
+    "hooks are not supported on FunctionGraph rollouts: the sandbox cannot answer FunctionGraph "
+    "invocations, so a hook's failure could not be tested as Lambda's is; remove hooks"
+)
+
+
+class FgRolloutSpec(RolloutSpec):
+    """A rollout on FunctionGraph: steps and bakes as on Lambda, with no alarms and no hooks
+    (FunctionGraph has no CloudWatch alarms; hooks are not supported there)."""
+
+    alarms: tuple[()] = Field(
+        default=(),
+        description="Not on FunctionGraph: it has no CloudWatch alarms.",
+        json_schema_extra={"maxItems": 0},
+    )
+    hooks: None = Field(default=None, description="Not on FunctionGraph: hooks are Lambda's only.")
+
+    @field_validator("alarms", mode="before")
+    @classmethod
+    def _no_alarms(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and not value:
+            return ()
+        raise ValueError(ALARMS_REFUSED)
+
+    @field_validator("hooks", mode="before")
+    @classmethod
+    def _no_hooks(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError(HOOKS_REFUSED)
+        return value
+
+
 class FgAliasSpec(_Model):
     """One FunctionGraph alias. Unlike Lambda's, it may route from ``latest``: the API's own
     example creates an alias on ``latest`` with weighted routing to a published version."""
+
+    model_config = ConfigDict(
+        json_schema_extra={  # a rollout routes to its version, which cannot be latest
+            "dependentSchemas": {
+                "rollout": {"properties": {"version": {"not": {"const": LATEST}}}}
+            },
+            "not": {"required": ["routing", "rollout"]},
+        }
+    )
 
     name: AliasName = Field(
         description="Alias name: a letter, then letters, digits, '-' and '_' (64 at most)."
@@ -420,6 +468,11 @@ class FgAliasSpec(_Model):
     )
     routing: FgRouting | None = Field(
         default=None, description="A second version, by weight or by rules; omitted means none."
+    )
+    rollout: FgRolloutSpec | None = Field(
+        default=None,
+        description="Move to a new version in weight steps, each held a bake, instead of in "
+        "one write. No alarms or hooks on FunctionGraph.",
     )
 
     @field_validator("name", mode="before")
@@ -441,6 +494,15 @@ class FgAliasSpec(_Model):
 
     @model_validator(mode="after")
     def _routing(self) -> FgAliasSpec:
+        if self.rollout is not None and self.routing is not None:
+            raise ValueError(
+                "rollout sets the routing itself, step by step: remove routing, or rollout"
+            )
+        if self.rollout is not None and self.version == LATEST:
+            raise ValueError(
+                f"a rollout moves to a published version, not {LATEST} (FunctionGraph routes "
+                f"to no {LATEST})"
+            )
         if self.routing is not None:
             problem = routing_problem(self.version, self.routing.version, self.routing.weight)
             if problem is not None:

@@ -656,6 +656,8 @@ def _keys_at(loc: Loc, *, functiongraph: bool = False) -> list[str]:
         if functiongraph:
             routing = fg.Rule if loc[3:4] == ("rules",) else fg.FgRouting
             model = routing if loc[2:3] == ("routing",) else fg.FgAliasSpec
+            if loc[2:3] == ("rollout",):
+                model = fg.FgRolloutSpec
         else:
             nested: dict[str, type[BaseModel]] = {"routing": Routing, "rollout": RolloutSpec}
             model = nested.get(str(loc[2]), AliasSpec) if len(loc) > 2 else AliasSpec
@@ -666,11 +668,6 @@ def _keys_at(loc: Loc, *, functiongraph: bool = False) -> list[str]:
 
 def _other_cloud_key(key: str, loc: Loc, *, functiongraph: bool) -> str | None:
     """Why a key of the other cloud's manifests is not one of this manifest's, or None."""
-    if functiongraph and key == "rollout" and len(loc) == 3 and loc[0] == "aliases":
-        return (
-            "rollout is not supported on FunctionGraph yet (it has no alarms to gate steps on): "
-            "move the routing weight in the manifest, one reviewed step at a time"
-        )
     if len(loc) != 1:
         return None
     if functiongraph and key in fg.LAMBDA_ONLY_KEYS:

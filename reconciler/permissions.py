@@ -17,6 +17,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 PLAN_OPERATIONS = ("read_function", "version_info", "provisioned_concurrency")
 APPLY_OPERATIONS = (*PLAN_OPERATIONS, "get_alias", "create_alias", "update_alias")
 PRUNE_OPERATIONS = ("get_alias", "delete_alias")
+# FunctionGraph keeps a rollout's state in a function tag: read, then written and removed.
+ROLLOUT_TAG_OPERATIONS = ("tags", "tag", "untag")
 
 
 def needs(*actions: str) -> Callable[[F], F]:
@@ -103,10 +105,15 @@ class FunctionGraphScope:
 
 
 def functiongraph_policy(
-    provider: type, *, apply: bool, functions: Sequence[FunctionGraphScope]
+    provider: type,
+    *,
+    apply: bool,
+    functions: Sequence[FunctionGraphScope],
+    rollouts: Sequence[FunctionGraphScope] = (),
 ) -> dict[str, Any]:
     """A Huawei Cloud IAM custom policy (version 1.1) for ``plan`` or ``apply`` of FunctionGraph
-    functions: the actions the provider's operations declare, scoped to the functions."""
+    functions: the actions the provider's operations declare, scoped to the functions; and for
+    the ``rollouts`` among them, their tags (read to plan, written to apply)."""
     scopes = list(functions) or [FunctionGraphScope("*", "*")]
     operations = APPLY_OPERATIONS if apply else PLAN_OPERATIONS
     statements: list[dict[str, Any]] = [
@@ -125,7 +132,34 @@ def functiongraph_policy(
                 "Resource": pruned,
             }
         )
+    rolled = sorted({r for scope in rollouts for r in scope.resources()})
+    if rolled:  # a rollout's state is a tag on its function: read to plan, written to apply
+        tagging = ROLLOUT_TAG_OPERATIONS if apply else ROLLOUT_TAG_OPERATIONS[:1]
+        statements.append(
+            {"Effect": "Allow", "Action": actions_of(provider, tagging), "Resource": rolled}
+        )
     return {"Version": "1.1", "Statement": statements}
+
+
+def functiongraph_rollout_policy(
+    provider: type,
+    *,
+    functions: Sequence[FunctionGraphScope],
+    rollouts: Sequence[FunctionGraphScope],
+) -> dict[str, Any]:
+    """The scheduled rollout runner's policy on FunctionGraph: read the functions as plan does,
+    then move the aliases of functions with rollouts (read and update an alias, never create or
+    delete one) and keep their state in tags. With no manifests, every function."""
+    document = functiongraph_policy(provider, apply=False, functions=functions)
+    rolled = sorted({r for s in rollouts or [FunctionGraphScope("*", "*")] for r in s.resources()})
+    document["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Action": actions_of(provider, ("get_alias", "update_alias", *ROLLOUT_TAG_OPERATIONS)),
+            "Resource": rolled,
+        }
+    )
+    return document
 
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"

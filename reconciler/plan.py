@@ -578,8 +578,16 @@ def _fg_desired_problems(alias: DesiredAlias) -> list[str]:
         problems.append(version_problem)
     if alias.description is not None and len(alias.description) > fg.DESCRIPTION_MAX:
         problems.append(f"a description longer than {fg.DESCRIPTION_MAX} characters")
-    if alias.rollout is not None:  # manifests refuse it; the rollout engine is Lambda's
-        problems.append("a rollout on FunctionGraph, which has no rollouts")
+    if alias.rollout is not None:
+        if alias.routing is not None:
+            problems.append("a rollout and routing together")
+        if alias.version == fg.LATEST:
+            problems.append(f"a rollout to {fg.LATEST}")
+        if alias.rollout.alarms:
+            problems.append("a rollout gated on alarms, which FunctionGraph does not have")
+        if alias.rollout.hooks:
+            problems.append("a rollout with hooks, which FunctionGraph rollouts do not run")
+        problems.extend(f"rollout: {p}" for p in alias.rollout.problems())
     route = alias.routing
     if route is not None:
         found = fg.routing_problem(

@@ -20,7 +20,6 @@ from reconciler.live import (
 )
 from reconciler.manifests import Manifest, Source, duplicate_functions
 from reconciler.plan import Action, Change, Plan
-from reconciler.spec import AliasSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +44,7 @@ class DesiredFunction:
                     version=a.version,
                     description=a.description,
                     routing=None if a.routing is None else _route(a.routing),
-                    rollout=a.rollout.to_model()
-                    if isinstance(a, AliasSpec) and a.rollout is not None
-                    else None,
+                    rollout=None if a.rollout is None else a.rollout.to_model(),
                 )
                 for a in spec.aliases
             ),

@@ -87,9 +87,9 @@ def test_the_example_loads_with_whole_percents_and_rules(tmp_path: Path) -> None
         (
             ISSUE_EXAMPLE.replace(
                 "    version: v3\n    routing: {version: v4, w",
-                "    version: v3\n    rollout: {canary: 5}\n    routing: {version: v4, w",
+                "    version: v3\n    rollout: {canary: 5, bake: 1m}\n    routing: {version: v4, w",
             ),
-            "/m0.yaml:9:5: rollout is not supported on FunctionGraph yet",
+            "/m0.yaml:7:5: aliases: rollout sets the routing itself, step by step",
         ),
         (
             ISSUE_EXAMPLE.replace("weight: 0.1", "weight: 0.125"),

@@ -12,6 +12,7 @@ from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias, LiveFunctio
 from reconciler.plan import Action, Change, Plan, content_digest, dumps_plan
 from reconciler.planner import DesiredFunction, plan
 from reconciler.render import plan_markdown, plan_text, show_value, traffic
+from reconciler.rollout.model import Rollout
 
 RULES = (RouteRule("x-canary", "in", "internal,qa"), RouteRule("x-beta", "=", "1"))
 
@@ -90,12 +91,21 @@ def test_a_saved_plan_cannot_put_terminal_escapes_on_screen(
     assert code == 1  # a version name FunctionGraph would never list
 
 
-def test_a_saved_plan_with_a_rollout_on_functiongraph_is_refused() -> None:
-    """Manifests refuse a rollout on FunctionGraph, and so does a saved plan: the rollout
-    engine reads tags and alarms through the Lambda client."""
+@pytest.mark.parametrize(
+    ("rollout", "refused"),
+    [
+        (Rollout((10, 50), 60), None),
+        (Rollout((10, 50), 60, alarms=("errors",)), "a rollout gated on alarms"),
+        (Rollout((10, 50), 60, before="smoke"), "a rollout with hooks"),
+    ],
+)
+def test_a_saved_plan_carries_a_functiongraph_rollout_without_alarms_or_hooks(
+    rollout: Rollout, refused: str | None
+) -> None:
+    """Manifests refuse alarms and hooks on a FunctionGraph rollout, and so does a saved plan:
+    FunctionGraph has no CloudWatch alarms and its rollouts run no hooks."""
     from reconciler.errors import PlanFileError  # noqa: PLC0415
     from reconciler.plan import loads_plan  # noqa: PLC0415
-    from reconciler.rollout.model import Rollout  # noqa: PLC0415
 
     target = FunctionTarget(
         "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
@@ -106,11 +116,14 @@ def test_a_saved_plan_with_a_rollout_on_functiongraph_is_refused() -> None:
         "default",
     )
     before = LiveAlias("live", "v1", "", None, "2026-01-01 00:00:00|ab")
-    after = DesiredAlias("live", "v2", rollout=Rollout((10, 50), 60))
+    after = DesiredAlias("live", "v2", rollout=rollout)
     text = dumps_plan(Plan((Change(Action.UPDATE, target, "live", before, after),)))
-    with pytest.raises(PlanFileError) as refused:
+    if refused is None:
+        assert loads_plan(text).changes[0].rollout == rollout
+        return
+    with pytest.raises(PlanFileError) as caught:
         loads_plan(text)
-    assert "a rollout on FunctionGraph" in " ".join(refused.value.details)
+    assert refused in " ".join(caught.value.details)
 
 
 FG = FunctionTarget("0" * 32, "ap-southeast-1", "payments", "", "functiongraph", "default")

@@ -89,5 +89,7 @@ def test_permissions_of_a_mixed_estate_name_one_cloud(
     assert main(["permissions", "--apply", str(mixed), "--provider", "functiongraph"]) == 0
     huawei = json.loads(capsys.readouterr().out)
     assert huawei["Version"] == "1.1"
-    assert main(["permissions", "--rollout", str(mixed), "--provider", "functiongraph"]) == 1
-    assert "rollouts are Lambda's only" in capsys.readouterr().err
+    assert main(["permissions", "--rollout", str(mixed), "--provider", "functiongraph"]) == 0
+    rollout = json.loads(capsys.readouterr().out)
+    assert rollout["Version"] == "1.1"
+    assert "orders" not in json.dumps(rollout)

@@ -333,6 +333,43 @@ CASES += [
     ("fg-keep", fg_doc(("prune", True), ("keep", ["x*"])), True),
     ("fg-keep-without-prune", fg_doc(("keep", ["x*"])), False),
     ("fg-aliases-10", fg_doc(("aliases", FG_ALIASES[:10])), True),
+    ("fg-rollout-steps", fg_doc(("aliases.0.rollout", {"steps": [10, 50], "bake": "1m"})), True),
+    ("fg-rollout-canary", fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m"})), True),
+    ("fg-rollout-linear", fg_doc(("aliases.0.rollout", {"linear": 25, "bake": "30s"})), True),
+    ("fg-rollout-bake-none", fg_doc(("aliases.0.rollout", {"canary": 10})), False),
+    (
+        "fg-rollout-alarms",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "alarms": ["errors"]})),
+        False,
+    ),
+    (
+        "fg-rollout-alarms-empty",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "alarms": []})),
+        True,
+    ),
+    (
+        "fg-rollout-alarms-null",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "alarms": None})),
+        False,
+    ),
+    (
+        "fg-rollout-hooks",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "hooks": {"before": "s"}})),
+        False,
+    ),
+    (
+        "fg-rollout-to-latest",
+        fg_doc(("aliases.0.version", "latest"), ("aliases.0.rollout", {"canary": 1, "bake": "1s"})),
+        False,
+    ),
+    (
+        "fg-rollout-and-routing",
+        fg_doc(
+            ("aliases.0.rollout", {"canary": 10, "bake": "1m"}),
+            ("aliases.0.routing", {"version": "v4", "weight": 0.1}),
+        ),
+        False,
+    ),
     ("fg-aliases-11", fg_doc(("aliases", FG_ALIASES)), False),
     *(
         (f"fg-name-{ascii(name)[:16]}", fg_doc(("aliases.0.name", name)), valid)
@@ -482,6 +519,13 @@ def test_there_are_cases_on_every_key_of_the_schema() -> None:
         "FgAliasSpec.version": "fg-version-",
         "FgAliasSpec.description": "fg-description-",
         "FgAliasSpec.routing": "fg-routing-",
+        "FgAliasSpec.rollout": "fg-rollout-",
+        "FgRolloutSpec.steps": "fg-rollout-steps",
+        "FgRolloutSpec.canary": "fg-rollout-canary",
+        "FgRolloutSpec.linear": "fg-rollout-linear",
+        "FgRolloutSpec.bake": "fg-rollout-bake",
+        "FgRolloutSpec.alarms": "fg-rollout-alarms",
+        "FgRolloutSpec.hooks": "fg-rollout-hooks",
         "FgRouting.version": "fg-routing-to-",
         "FgRouting.weight": "fg-routing-weight",
         "FgRouting.rules": "fg-routing-rules-",

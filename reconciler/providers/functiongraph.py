@@ -391,6 +391,58 @@ class FunctionGraphProvider:
             if exc.code != fg.ALIAS_NOT_FOUND[0]:
                 raise
 
+    # -- function tags: where a rollout keeps its state ------------------------------------------
+
+    @needs("functiongraph:function:listTags")
+    def tags(self, target: FunctionTarget) -> dict[str, str]:
+        """The function's tags (ListFunctionTags); {} if the function is gone."""
+        from huaweicloudsdkfunctiongraph.v2 import ListFunctionTagsRequest  # noqa: PLC0415
+
+        doing = f"reading the tags of {target.address}"
+        request = ListFunctionTagsRequest(fg.TAG_RESOURCE_TYPE, target.arn)
+        try:
+            answer = self._call(target, "list_function_tags", request, doing)
+        except NotFoundError as exc:
+            if exc.code == fg.FUNCTION_NOT_FOUND[0]:
+                return {}
+            raise
+        with _malformed(doing):
+            data = answer.to_json_object()
+            entries = data.get("tags") if isinstance(data, dict) else None
+            if not isinstance(entries, list) or not all(
+                isinstance(e, dict)
+                and isinstance(e.get("key"), str)
+                and isinstance(e.get("value", ""), str)
+                for e in entries
+            ):
+                raise MalformedAnswerError("tags is not a list of {key, value} texts")
+        return {e["key"]: e.get("value") or "" for e in entries}
+
+    @needs("functiongraph:function:createTags")
+    def tag(self, target: FunctionTarget, key: str, value: str) -> None:
+        """Set one tag (CreateTags replaces the value of a key the function has)."""
+        from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
+            CreateTagsRequest,
+            KvItem,
+            UpdateFunctionTagsRequestBody,
+        )
+
+        body = UpdateFunctionTagsRequestBody(action="create", tags=[KvItem(key=key, value=value)])
+        request = CreateTagsRequest(fg.TAG_RESOURCE_TYPE, target.arn, body)
+        self._call(target, "create_tags", request, f"tagging {target.address}")
+
+    @needs("functiongraph:function:deleteTags")
+    def untag(self, target: FunctionTarget, key: str) -> None:
+        from huaweicloudsdkfunctiongraph.v2 import (  # noqa: PLC0415
+            DeleteTagsRequest,
+            KvItem,
+            UpdateFunctionTagsRequestBody,
+        )
+
+        body = UpdateFunctionTagsRequestBody(action="delete", tags=[KvItem(key=key)])
+        request = DeleteTagsRequest(fg.TAG_RESOURCE_TYPE, target.arn, body)
+        self._call(target, "delete_tags", request, f"untagging {target.address}")
+
     def _written(self, answer: Any, desired: DesiredAlias, doing: str) -> LiveAlias:
         """The alias a write answered with; one that is not what was sent (another name or
         version) is not counted done: the write may or may not have been made."""

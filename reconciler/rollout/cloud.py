@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import MalformedAnswerError, NotFoundError, ProviderError
+from reconciler.functiongraph import PROVIDER as FUNCTIONGRAPH
 from reconciler.live import FunctionTarget
 from reconciler.permissions import needs
 from reconciler.providers.aws_lambda import AwsLambdaProvider, _ask, _clip, _mapped
@@ -161,3 +162,55 @@ class AlarmBoard:
                 states = self.cloud.alarm_states(region, asked)
                 self._read[region] = (self.clock(), asked, states)
             return states
+
+
+class RolloutClouds(RolloutCloud):
+    """Tags, alarms and hooks for the rollouts of an estate on Lambda and FunctionGraph: each
+    call goes to its function's cloud. FunctionGraph keeps a rollout's state in a function tag
+    as Lambda does; it has no CloudWatch alarms and runs no hooks (manifests refuse both there).
+    Lambda's clients are made only when a Lambda function is met."""
+
+    def __init__(self, clouds: Any) -> None:  # a reconciler.providers.clouds.Clouds
+        self.clouds = clouds
+        self._lambda: RolloutCloud | None = None
+        self._made = threading.Lock()
+
+    def _on_lambda(self) -> RolloutCloud:
+        with self._made:
+            if self._lambda is None:
+                self._lambda = RolloutCloud(self.clouds.aws_lambda)
+            return self._lambda
+
+    def _functiongraph(self, target: FunctionTarget) -> Any:
+        return self.clouds.functiongraph if target.provider == FUNCTIONGRAPH else None
+
+    def tags(self, target: FunctionTarget) -> dict[str, str]:
+        on = self._functiongraph(target)
+        if on is None:
+            return self._on_lambda().tags(target)
+        found: dict[str, str] = on.tags(target)
+        return found
+
+    def tag(self, target: FunctionTarget, key: str, value: str) -> None:
+        on = self._functiongraph(target)
+        if on is None:
+            self._on_lambda().tag(target, key, value)
+        else:
+            on.tag(target, key, value)
+
+    def untag(self, target: FunctionTarget, key: str) -> None:
+        on = self._functiongraph(target)
+        if on is None:
+            self._on_lambda().untag(target, key)
+        else:
+            on.untag(target, key)
+
+    def alarm_states(self, region: str, names: Iterable[str]) -> dict[str, str]:
+        """CloudWatch's: only Lambda rollouts name alarms, so none asked reads nothing."""
+        wanted = set(names)
+        return self._on_lambda().alarm_states(region, wanted) if wanted else {}
+
+    def invoke_hook(self, target: FunctionTarget, hook: str, event: dict[str, Any]) -> HookAnswer:
+        if target.provider == FUNCTIONGRAPH:  # manifests and saved plans refuse such a hook
+            return HookAnswer(False, f"hook {hook}: FunctionGraph rollouts run no hooks")
+        return self._on_lambda().invoke_hook(target, hook, event)

@@ -1,8 +1,9 @@
 """A rollout's state as a tag on its function, ``reconciler:rollout:ALIAS``, so that any runner,
 started anywhere, resumes it: which versions, which step, since when, and any failure.
 
-The value is words a person can read in the console, in the characters AWS allows in a tag
-value: ``from=12 to=13 step=2 since=2026-11-22T04:00:00Z`` and, after a failure, ``failed=alarm
+The value is words a person can read in the console, in the characters both AWS and Huawei
+Cloud allow in a tag value (FunctionGraph keeps it in a function tag the same way): ``from=12
+to=13 step=2 since=2026-11-22T04:00:00Z`` and, after a failure, ``failed=alarm
 why=payments-api-errors``. Pure: no network or clock.
 """
 
@@ -15,10 +16,11 @@ from datetime import UTC, datetime
 
 TAG_PREFIX = "reconciler:rollout:"
 TAG_KEY_MAX = 128
-TAG_VALUE_MAX = 256
+TAG_VALUE_MAX = 255  # Lambda allows 256, FunctionGraph 255: the lesser fits both
 FAILURES = ("alarm", "hook", "aborted")
 _NOT_TAG_TEXT = re.compile(r"[^\w.:/=+\-@]")
-_VERSION = re.compile(r"[0-9]+", re.ASCII)
+# Lambda's versions are numbers; FunctionGraph's are names such as v3 or 1.0 (or latest).
+_VERSION = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,41}", re.ASCII)
 _WEIGHT = re.compile(r"0\.[0-9]{1,20}", re.ASCII)
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -99,7 +101,7 @@ class RolloutState:
         except KeyError as exc:
             raise StateError(f"no {exc.args[0]}=") from None
         if not (_VERSION.fullmatch(old) and _VERSION.fullmatch(new)):
-            raise StateError("from= and to= must be version numbers")
+            raise StateError("from= and to= must be versions")
         if not step.isascii() or not step.isdigit() or len(step) > 3:
             raise StateError("step= must be a step number")
         try:

@@ -1,0 +1,369 @@
+"""Rollouts on FunctionGraph, end to end through the CLI against the sandbox over HTTP with the
+Huawei Cloud SDK: steps in order, --no-wait, status, promote, abort, retry, a killed runner
+resumed, an out-of-band write stopping the rollout; and what FunctionGraph cannot do (alarms,
+hooks) refused at validate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from huaweicloudsdkfunctiongraph.v2 import (
+    CreateTagsRequest,
+    KvItem,
+    ListFunctionTagsRequest,
+    UpdateFunctionTagsRequestBody,
+)
+
+from reconciler.cli import main
+from reconciler.sandbox import Sandbox
+from tests.test_functiongraph_sandbox import PROJECT, REGION, URN, fg_client
+
+ROOT = Path(__file__).resolve().parent.parent
+TAG = "reconciler:rollout:live"
+State = tuple[str, int | None]
+
+
+def manifest(rollout: str, version: str = "v4") -> str:
+    return (
+        f"provider: functiongraph\nfunction: payments\nproject: {PROJECT}\nregion: {REGION}\n"
+        f"aliases:\n  - name: live\n    version: {version}\n    rollout: {rollout}\n"
+    )
+
+
+@pytest.fixture
+def estate(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """payments:live on v3 of four versions, and the exports `sandbox serve` prints."""
+    service = sandbox.app.functiongraph
+    service.add_function(PROJECT, REGION, "payments", versions=4)
+    service.put_alias(PROJECT, REGION, "payments", "live", version="v3")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sandbox")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1", sandbox.url)
+    sandbox.reset_stats()
+    return tmp_path
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "payments.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main([*args, "--endpoint-url", sandbox.url])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def apply(sandbox: Sandbox, path: Path, *args: str) -> int:
+    return main(["apply", str(path), "--auto-approve", "--endpoint-url", sandbox.url, *args])
+
+
+def alias(sandbox: Sandbox) -> State:
+    live = sandbox.app.functiongraph.aliases(PROJECT, REGION, "payments")["live"]
+    weights = live.get("additional_version_weights") or {}
+    return live["version"], next(iter(weights.values()), None)
+
+
+def tags(sandbox: Sandbox) -> dict[str, str]:
+    answer = fg_client(sandbox).list_function_tags(ListFunctionTagsRequest("functions", URN))
+    return {t.key: t.value for t in answer.tags or []}
+
+
+def set_tag(sandbox: Sandbox, value: str) -> None:
+    body = UpdateFunctionTagsRequestBody(action="create", tags=[KvItem(key=TAG, value=value)])
+    fg_client(sandbox).create_tags(CreateTagsRequest("functions", URN, body))
+
+
+def backdate(sandbox: Sandbox, seconds: int) -> None:
+    """Move the recorded start of the step back: its bake passes without waiting for it."""
+    words = dict(w.split("=", 1) for w in tags(sandbox)[TAG].split())
+    since = datetime.strptime(words["since"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    words["since"] = (since - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    set_tag(sandbox, " ".join(f"{k}={v}" for k, v in words.items()))
+
+
+def writes(sandbox: Sandbox) -> int:
+    return int(sandbox.stats()["calls"].get("functiongraph:UpdateVersionAlias", 0))
+
+
+@pytest.fixture
+def seen(sandbox: Sandbox, estate: Path) -> Iterator[list[State]]:
+    """Every distinct state of the alias, in order, as another reader polling it sees them."""
+    states: list[State] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            state = alias(sandbox)
+            if not states or states[-1] != state:
+                states.append(state)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    yield states
+    done.set()
+    thread.join()
+
+
+def when_at(sandbox: Sandbox, weight: int, then: Callable[[], object]) -> threading.Thread:
+    """Do ``then`` once the alias is seen at ``weight`` % on v4: mid-bake."""
+
+    def watch() -> None:
+        for _ in range(3000):
+            if alias(sandbox) == ("v3", weight):
+                then()
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_rollout_reaches_100_with_each_weight_in_order(
+    sandbox: Sandbox, estate: Path, seen: list[State], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "live  v3 -> v4 via 10% -> 50% -> 100%, 1s each" in out
+    assert apply(sandbox, path) == 0
+    time.sleep(0.05)
+    assert seen == [("v3", None), ("v3", 10), ("v3", 50), ("v4", None)]
+    assert writes(sandbox) == 3
+    assert TAG not in tags(sandbox)  # the record is removed at the end
+    out = capsys.readouterr().out
+    assert "rollout completed" in out
+
+
+def test_no_wait_makes_one_due_step_per_call_and_status_shows_it(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{linear: 40, bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 40)
+    recorded = tags(sandbox)[TAG]
+    assert recorded.startswith("from=v3 to=v4 step=1 since=")
+    assert apply(sandbox, path, "--no-wait") == 0  # the bake has not passed: nothing moves
+    assert alias(sandbox) == ("v3", 40)
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "rollout", "status", str(path), "-o", "json")
+    assert code == 0, out
+    (entry,) = json.loads(out[: out.rindex("}") + 1])["rollouts"]
+    assert (entry["phase"], entry["step"], entry["percent"]) == ("in progress", "1 of 3", 40)
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 80)  # one step, not two
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v4", None)
+    assert writes(sandbox) == 3
+    assert TAG not in tags(sandbox)
+
+
+def test_an_out_of_band_write_mid_bake_stops_the_rollout_and_survives(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s}"))
+    service = sandbox.app.functiongraph
+    meddle = when_at(
+        sandbox,
+        10,
+        lambda: service.put_alias(PROJECT, REGION, "payments", "live", description="by hand"),
+    )
+    assert apply(sandbox, path) == 3  # stale: nothing overwritten
+    meddle.join()
+    kept = service.aliases(PROJECT, REGION, "payments")["live"]
+    assert (kept["version"], kept["description"]) == ("v3", "by hand")
+    assert alias(sandbox) == ("v3", 10)
+    assert "changed by someone else" in capsys.readouterr().out
+
+
+def test_a_weight_moved_by_hand_stops_the_next_run_as_stale(sandbox: Sandbox, estate: Path) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", additional_version_weights={"v4": 30}
+    )
+    backdate(sandbox, 3600)
+    before = writes(sandbox)
+    assert apply(sandbox, path, "--no-wait") == 3
+    assert alias(sandbox) == ("v3", 30)
+    assert writes(sandbox) == before
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        ["payments:live", "--provider", "functiongraph", "--region", REGION],
+        [f"{URN.removesuffix(':latest')}:live"],  # a URN says its cloud and Region itself
+    ],
+)
+def test_promote_by_hand_goes_to_100_now(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str], named: list[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "rollout", "promote", *named)
+    assert code == 0, out
+    assert "promoted" in out
+    assert alias(sandbox) == ("v4", None)
+    assert TAG not in tags(sandbox)
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("v4", None)
+
+
+def test_abort_rolls_back_and_stands_until_a_retry(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1s}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    capsys.readouterr()
+    code, out = run(
+        sandbox,
+        capsys,
+        "rollout",
+        "abort",
+        "payments:live",
+        "--provider",
+        "functiongraph",
+        "--region",
+        REGION,
+    )
+    assert code == 0, out
+    assert "aborted" in out
+    assert alias(sandbox) == ("v3", None)
+    assert "failed=aborted" in tags(sandbox)[TAG]
+    before = writes(sandbox)
+    assert apply(sandbox, path) == 4  # the abort stands
+    assert writes(sandbox) == before
+    code, out = run(sandbox, capsys, "drift", str(path))
+    assert code == 0, out  # rolled back is not drift
+    assert "payments:live" in out
+    code, out = run(
+        sandbox,
+        capsys,
+        "rollout",
+        "retry",
+        "payments:live",
+        "--provider",
+        "functiongraph",
+        "--region",
+        REGION,
+    )
+    assert code == 0, out
+    assert TAG not in tags(sandbox)
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("v4", None)
+
+
+def reconcile(sandbox: Sandbox, path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(path), "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT,
+    )
+
+
+def test_sigkill_mid_bake_then_a_rerun_resumes_at_the_same_step(
+    sandbox: Sandbox, estate: Path, seen: list[State]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 2s}"))
+    process = reconcile(sandbox, path)
+    assert process.stdout is not None
+    line = next((x for x in process.stdout if x.startswith("step")), "")
+    assert "10% on " in line, process.stderr.read() if process.stderr else ""
+    assert "v4 (step 1 of 3)" in line
+    process.kill()  # SIGKILL: no clean-up of any kind
+    process.wait()
+    assert alias(sandbox) == ("v3", 10)
+    assert "step=1" in tags(sandbox)[TAG]
+    assert apply(sandbox, path) == 0
+    time.sleep(0.05)
+    assert seen == [("v3", None), ("v3", 10), ("v3", 50), ("v4", None)]
+    assert writes(sandbox) == 3
+
+
+@pytest.mark.parametrize(
+    ("rollout", "line", "words"),
+    [
+        (
+            "{canary: 10, bake: 1m, alarms: [payments-errors]}",
+            "8:37",
+            "CloudWatch alarms do not exist on FunctionGraph",
+        ),
+        (
+            "{canary: 10, bake: 1m, hooks: {before: smoke}}",
+            "8:37",
+            "hooks are not supported on FunctionGraph",
+        ),
+    ],
+)
+def test_alarms_and_hooks_are_refused_at_validate_with_why(
+    estate: Path, capsys: pytest.CaptureFixture[str], rollout: str, line: str, words: str
+) -> None:
+    path = write(estate, manifest(rollout))
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{line}: " in err
+    assert words in err
+
+
+def test_a_rollout_to_latest_is_refused_at_validate(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1m}", version="latest"))
+    assert main(["validate", str(path)]) == 1
+    assert "a rollout moves to a published version, not latest" in capsys.readouterr().err
+
+
+def test_permissions_for_rollouts_name_the_functiongraph_actions(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1m}"))
+    assert main(["permissions", str(path), "--rollout", "--provider", "functiongraph"]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert {
+        "functiongraph:function:getAlias",
+        "functiongraph:function:updateAlias",
+        "functiongraph:function:listTags",
+        "functiongraph:function:createTags",
+        "functiongraph:function:deleteTags",
+    } <= actions
+    assert "functiongraph:function:createAlias" not in actions
+    assert main(["permissions", str(path), "--apply", "--provider", "functiongraph"]) == 0
+    applied = json.loads(capsys.readouterr().out)
+    assert "functiongraph:function:createTags" in {
+        a for s in applied["Statement"] for a in s["Action"]
+    }
+
+
+def test_the_state_tag_holds_functiongraph_versions_within_huawei_clouds_tag_rules() -> None:
+    from reconciler import functiongraph as fg  # noqa: PLC0415
+    from reconciler.rollout.state import RolloutState, tag_key  # noqa: PLC0415
+
+    since = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+    held = RolloutState("v3", "1.0-rc_2", 1, since, weight=0.05)
+    assert RolloutState.from_tag(held.to_tag()) == held
+    longest = RolloutState("a" * 42, "b" * 42, 999, since, weight=0.0123456789)
+    longest = longest.failing("aborted", "x" * 300, since)
+    assert fg.tag_problem(tag_key("a" * fg.ALIAS_NAME_MAX), longest.to_tag()) is None
+    assert RolloutState.from_tag(longest.to_tag()) == longest
