@@ -432,10 +432,10 @@ def _forget_replaced(outcome: ApplyReport, provider: Clouds) -> list[str]:
     """The records of rollouts that updates made at once have ended are removed."""
     if not any(r.change.replaces is not None for r in outcome.results):
         return []
-    from reconciler.rollout.cloud import RolloutCloud
+    from reconciler.rollout.cloud import RolloutClouds
     from reconciler.rollout.engine import forget_replaced
 
-    return forget_replaced(outcome.results, RolloutCloud(provider.aws_lambda))
+    return forget_replaced(outcome.results, RolloutClouds(provider))
 
 
 def _drive_rollouts(

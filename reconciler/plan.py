@@ -146,14 +146,15 @@ class Change:
 
     @property
     def may_end_a_rollout(self) -> bool:
-        """An update made at once to a Lambda alias that routes: it may end a rollout under way
-        (a revert in the manifest), so the rollout's tag is read with it."""
+        """An update made at once to an alias that routes by weight: it may end a rollout under
+        way (a revert in the manifest), so the rollout's tag is read with it. Rollouts never
+        route by rules (FunctionGraph's), so an alias that does has none to end."""
         return (
             self.action is Action.UPDATE
             and self.rollout is None
-            and self.target.provider == "lambda"
             and self.before is not None
             and self.before.routing is not None
+            and not self.before.routing.rules
         )
 
     @property

@@ -367,3 +367,20 @@ def test_the_state_tag_holds_functiongraph_versions_within_huawei_clouds_tag_rul
     longest = longest.failing("aborted", "x" * 300, since)
     assert fg.tag_problem(tag_key("a" * fg.ALIAS_NAME_MAX), longest.to_tag()) is None
     assert RolloutState.from_tag(longest.to_tag()) == longest
+
+
+def test_a_rollout_reverted_in_the_manifest_rolls_back_and_forgets_its_tag(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    """Mid-rollout the manifest goes back to v3 (a git revert): one write back to v3, and the
+    function's tag removed through FunctionGraph's own tag API, so v4 can start over later."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)
+    write(estate, manifest("{steps: [10, 50], bake: 1h}", version="v3"))
+    assert apply(sandbox, path) == 0
+    assert alias(sandbox) == ("v3", None)
+    assert TAG not in tags(sandbox)
+    write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)
