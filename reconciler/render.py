@@ -192,7 +192,8 @@ def _held_text(change: Change) -> str:
     assert standing is not None
     assert before is not None
     assert after is not None
-    text = f"v{before.version} -> v{after.version} {standing.says}"
+    named = _named(change.target)
+    text = f"{_v(before.version, named=named)} -> {_v(after.version, named=named)} {standing.says}"
     return f"{text}; {standing.then}" if standing.then else text
 
 
@@ -224,7 +225,8 @@ def _rollout_text(change: Change) -> str | None:
     if standing is not None and standing.says:
         described += f"; {standing.says}"
     elif before.routing is not None and before.routing.version == after.version:
-        described += f"; under way, at {percent(before.routing.weight)} on v{after.version}"
+        at = percent(before.routing.weight)
+        described += f"; under way, at {at} on {_v(after.version, named=_named(change.target))}"
     return described
 
 
@@ -239,9 +241,12 @@ def _replaced_text(change: Change) -> str | None:
         if after.routing is None
         else f"takes {percent(after.routing.weight, rest=True)}"
     )
+    old, new, to = (
+        _v(v, named=_named(change.target)) for v in (ended.old, ended.new, after.version)
+    )
     return (
-        f"{verb} the rollout v{ended.old} -> v{ended.new} (at {percent(before.routing.weight)} "
-        f"on v{ended.new}): v{after.version} {takes} at once"
+        f"{verb} the rollout {old} -> {new} (at {percent(before.routing.weight)} "
+        f"on {new}): {to} {takes} at once"
     )
 
 
@@ -436,7 +441,10 @@ def _held_markdown(plan: Plan) -> list[str]:
         assert standing is not None
         assert before is not None
         assert after is not None
-        said = f"v{before.version} -> v{after.version} {standing.says}"
+        named = _named(change.target)
+        said = (
+            f"{_v(before.version, named=named)} -> {_v(after.version, named=named)} {standing.says}"
+        )
         line = f"- {_code(change.address)}: {_code(said)}"
         if standing.then:  # our words, then the command to type
             words, _, command = standing.then.partition(": ")

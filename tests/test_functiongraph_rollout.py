@@ -160,6 +160,8 @@ def test_no_wait_makes_one_due_step_per_call_and_status_shows_it(
     assert apply(sandbox, path, "--no-wait") == 0  # the bake has not passed: nothing moves
     assert alias(sandbox) == ("v3", 40)
     capsys.readouterr()
+    code, out = run(sandbox, capsys, "rollout", "status", str(path))
+    assert "payments:live  v3 -> v4  in progress  step 1 of 3  40% on v4  since " in out, out
     code, out = run(sandbox, capsys, "rollout", "status", str(path), "-o", "json")
     assert code == 0, out
     (entry,) = json.loads(out[: out.rindex("}") + 1])["rollouts"]
@@ -245,7 +247,7 @@ def test_abort_rolls_back_and_stands_until_a_retry(
         REGION,
     )
     assert code == 0, out
-    assert "aborted" in out
+    assert "aborted: rolled back to v3; v4 stays out until a retry" in out
     assert alias(sandbox) == ("v3", None)
     assert "failed=aborted" in tags(sandbox)[TAG]
     before = writes(sandbox)
@@ -289,8 +291,7 @@ def test_sigkill_mid_bake_then_a_rerun_resumes_at_the_same_step(
     process = reconcile(sandbox, path)
     assert process.stdout is not None
     line = next((x for x in process.stdout if x.startswith("step")), "")
-    assert "10% on " in line, process.stderr.read() if process.stderr else ""
-    assert "v4 (step 1 of 3)" in line
+    assert "10% on v4 (step 1 of 3)" in line, process.stderr.read() if process.stderr else ""
     process.kill()  # SIGKILL: no clean-up of any kind
     process.wait()
     assert alias(sandbox) == ("v3", 10)
@@ -370,7 +371,7 @@ def test_the_state_tag_holds_functiongraph_versions_within_huawei_clouds_tag_rul
 
 
 def test_a_rollout_reverted_in_the_manifest_rolls_back_and_forgets_its_tag(
-    sandbox: Sandbox, estate: Path
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Mid-rollout the manifest goes back to v3 (a git revert): one write back to v3, and the
     function's tag removed through FunctionGraph's own tag API, so v4 can start over later."""
@@ -378,6 +379,10 @@ def test_a_rollout_reverted_in_the_manifest_rolls_back_and_forgets_its_tag(
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("v3", 10)
     write(estate, manifest("{steps: [10, 50], bake: 1h}", version="v3"))
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "rolls back the rollout v3 -> v4 (at 10% on v4): v3 takes all the traffic" in out
     assert apply(sandbox, path) == 0
     assert alias(sandbox) == ("v3", None)
     assert TAG not in tags(sandbox)

@@ -30,7 +30,7 @@ from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, Live
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.base import AliasWriter
 from reconciler.rollout.cloud import AlarmBoard, RolloutCloud, first_in_alarm
-from reconciler.rollout.model import Rollout, duration_text
+from reconciler.rollout.model import Rollout, duration_text, version_word
 from reconciler.rollout.state import RolloutState, StateError, tag_key
 
 POLL_MAX_SECONDS = 10.0  # alarms are read at least this often during a bake
@@ -88,22 +88,27 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
         return Position(
             Phase.STALE,
             message=f"rolled back earlier ({why}), then changed by someone else "
-            f"(now v{live.version})",
+            f"(now {version_word(live.version)})",
         )
     if live.version == new:
         if routing is None:
             return Position(Phase.AT_FULL if mine is not None else Phase.DONE)
         return Position(
             Phase.STALE,
-            message=f"it is on v{new} with routing to v{routing.version}, which no step makes",
+            message=f"it is on {version_word(new)} with routing to "
+            f"{version_word(routing.version)}, which no step makes",
         )
     if mine is not None and mine.step >= 1:
         if mine.old != live.version:
             return Position(
-                Phase.STALE, message=f"it is on v{live.version}, not v{mine.old} as recorded"
+                Phase.STALE,
+                message=f"it is on {version_word(live.version)}, not "
+                f"{version_word(mine.old)} as recorded",
             )
         if routing is None or routing.version != new:
-            return Position(Phase.STALE, message=f"its routing to v{new} was removed or changed")
+            return Position(
+                Phase.STALE, message=f"its routing to {version_word(new)} was removed or changed"
+            )
     if routing is None or routing.version != new:
         return Position(Phase.NOT_STARTED)
     weight = routing.weight
@@ -128,7 +133,8 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
     if step is None:
         return Position(
             Phase.STALE,
-            message=f"{weight:.4g} to v{new} is not a step of the rollout; someone else set it",
+            message=f"{weight:.4g} to {version_word(new)} is not a step of the rollout; "
+            "someone else set it",
         )
     if mine.step == step and mine.weight is None:
         return Position(Phase.BAKING, step, mine.since)
@@ -176,7 +182,7 @@ def standing(
             phase,
             True,
             f"{recorded.failure_words()} at {_time(recorded.since)}: apply rolls back to "
-            f"v{recorded.old}",
+            f"{version_word(recorded.old)}",
         )
     if phase is Phase.STALE:
         return Standing(phase, False, f"stopped: {where.message}; apply leaves it as it is")
@@ -186,7 +192,8 @@ def standing(
             return Standing(
                 phase,
                 False,
-                f"held at {at} on v{new}: {hold}; apply moves nothing, and rolls back if an "
+                f"held at {at} on {version_word(new)}: {hold}; apply moves nothing, and rolls "
+                "back if an "
                 "alarm fires",
             )
         after = rollout.steps[where.step] if where.step < len(rollout.steps) else 100
@@ -198,7 +205,8 @@ def standing(
         return Standing(
             phase,
             True,
-            f"under way, at {at} on v{new} (step {where.step} of {len(rollout.steps) + 1}); "
+            f"under way, at {at} on {version_word(new)} "
+            f"(step {where.step} of {len(rollout.steps) + 1}); "
             f"next: {after}% {due}",
         )
     if hold:
@@ -329,13 +337,13 @@ class Runner:
         recorded = self.state is not None and self.state.new == self.new
         if not self.take_over and not recorded and phase in (Phase.NOT_STARTED, Phase.BAKING):
             return Outcome.UNCHANGED, (
-                f"routing to v{self.new} that no rollout recorded; not taken over by "
+                f"routing to {version_word(self.new)} that no rollout recorded; not taken over by "
                 "--rollouts-only: an approved apply takes it over, or starts the rollout"
             )
         if phase is Phase.STALE:
             return Outcome.STALE, f"{where.message}; left as it is, the rollout stopped"
         if phase is Phase.DONE:
-            return Outcome.UNCHANGED, where.message or f"already on v{self.new}"
+            return Outcome.UNCHANGED, where.message or f"already on {version_word(self.new)}"
         if phase is Phase.FAILED:
             return Outcome.ROLLED_BACK, (
                 f"rolled back earlier ({where.message}); no write while that failure stands. "
@@ -383,7 +391,7 @@ class Runner:
             if self.hold:
                 return (
                     Outcome.IN_PROGRESS,
-                    f"held at {self._percent()}% on v{self.new}: {self.hold}",
+                    f"held at {self._percent()}% on {version_word(self.new)}: {self.hold}",
                 )
             if state.step == len(self.rollout.steps):
                 state = self._promote(state)
@@ -409,7 +417,7 @@ class Runner:
             if self.stop.wait(min(poll, left)):
                 return Outcome.INTERRUPTED, (
                     f"stopped during the bake of step {state.step}; traffic stays at "
-                    f"{self._percent()}% on v{self.new}. Apply again to resume"
+                    f"{self._percent()}% on {version_word(self.new)}. Apply again to resume"
                 )
 
     def _alarm(self) -> tuple[str, str] | None:
@@ -439,7 +447,8 @@ class Runner:
         self.events.append(Event(state.since, percent, f"step {step}"))
         self.say(
             "step",
-            f"{percent}% on v{self.new} (step {step} of {len(self.rollout.steps) + 1}); "
+            f"{percent}% on {version_word(self.new)} "
+            f"(step {step} of {len(self.rollout.steps) + 1}); "
             f"next step after {duration_text(self.rollout.bake)}",
         )
         return state
@@ -450,7 +459,7 @@ class Runner:
         state = RolloutState(state.old, self.new, len(self.rollout.steps) + 1, self.clock())
         self._record(state)
         self.events.append(Event(state.since, 100, "100%"))
-        self.say("step", f"100% on v{self.new} (step {state.step} of {state.step})")
+        self.say("step", f"100% on {version_word(self.new)} (step {state.step} of {state.step})")
         return state
 
     def _finish(self, state: RolloutState) -> tuple[Outcome, str]:
@@ -460,8 +469,8 @@ class Runner:
             if not answer.ok:
                 return self._fail(state, "hook", self.rollout.after, why=answer.why)
         self.cloud.untag(self.target, tag_key(self.alias))
-        self.say("done", f"v{self.new} takes all the traffic")
-        return Outcome.COMPLETED, f"v{state.old} -> v{self.new} done"
+        self.say("done", f"{version_word(self.new)} takes all the traffic")
+        return Outcome.COMPLETED, f"{version_word(state.old)} -> {version_word(self.new)} done"
 
     def _fail(
         self, state: RolloutState, failed: str, name: str, *, why: str = "", moved: bool = True
@@ -505,8 +514,8 @@ class Runner:
                 "so the next apply rolls it back",
             )
         self.events.append(Event(self.clock(), 0, "rolled back"))
-        self.say("rolled back", f"to v{state.old}: {why}")
-        return Outcome.ROLLED_BACK, f"rolled back to v{state.old}: {why}"
+        self.say("rolled back", f"to {version_word(state.old)}: {why}")
+        return Outcome.ROLLED_BACK, f"rolled back to {version_word(state.old)}: {why}"
 
     def _write(self, desired: DesiredAlias, *, stoppable: bool = True) -> None:
         """One UpdateAlias, guarded by the RevisionId of the last answer; a 412 that is not our
@@ -523,7 +532,7 @@ class Runner:
             if not current.satisfies(desired):
                 raise _Stop(
                     Outcome.STALE,
-                    f"the alias was changed by someone else (now v{current.version}"
+                    f"the alias was changed by someone else (now {version_word(current.version)}"
                     + (f", {current.routing}" if current.routing else "")
                     + "); left as it is, the rollout stopped",
                 ) from None
@@ -556,7 +565,8 @@ class Runner:
         if self.stop.is_set():
             raise _Stop(
                 Outcome.INTERRUPTED,
-                f"stopped; traffic stays at {self._percent()}% on v{self.new}. Apply again to "
+                f"stopped; traffic stays at {self._percent()}% on {version_word(self.new)}. "
+                "Apply again to "
                 "resume",
             )
 
@@ -573,7 +583,7 @@ class Runner:
     def _due(self, state: RolloutState) -> str:
         due = state.since + timedelta(seconds=self.rollout.bake)
         return (
-            f"at {self._percent()}% on v{self.new} (step {state.step} of "
+            f"at {self._percent()}% on {version_word(self.new)} (step {state.step} of "
             f"{len(self.rollout.steps) + 1}); next step due {due.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         )
 
@@ -700,7 +710,7 @@ def forget_replaced(results: Sequence[Result], cloud: RolloutCloud) -> list[str]
             problems.append(
                 f"{change.address}: the record of the rollout it ended, the tag "
                 f"{tag_key(change.alias)}, was not removed ({exc}); remove it, or a later "
-                f"rollout to v{change.replaces.new} stops as changed by someone else"
+                f"rollout to {version_word(change.replaces.new)} stops as changed by someone else"
             )
     return problems
 

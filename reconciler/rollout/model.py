@@ -39,6 +39,12 @@ def duration_text(seconds: int) -> str:
     return "".join(parts)
 
 
+def version_word(version: str) -> str:
+    """A version as rollout messages say it: Lambda's 13 as v13; a name (FunctionGraph's v4,
+    1.0) as it is, never vv4."""
+    return f"v{version}" if version.isdigit() else version
+
+
 def linear_steps(increment: int) -> tuple[int, ...]:
     """``linear: 10`` is 10, 20, ... 90: every multiple below 100."""
     return tuple(range(increment, 100, increment))

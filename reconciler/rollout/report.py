@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.render import _md, _row, apply_json, inert_text
 from reconciler.rollout.engine import Outcome, Phase, RolloutResult
+from reconciler.rollout.model import version_word
 from reconciler.rollout.status import RolloutStatus
 
 EXIT_STALE, EXIT_ROLLED_BACK, EXIT_INTERRUPTED = 3, 4, 130
@@ -122,10 +123,10 @@ def status_text(found: Sequence[RolloutStatus]) -> str:
     for s in found:
         parts = [
             inert_text(s.address),
-            f"v{s.old} -> v{s.new}",
+            f"{version_word(s.old)} -> {version_word(s.new)}",
             s.where.phase.value,
             f"step {s.step_text()}",
-            f"{s.percent}% on v{s.new}",
+            f"{s.percent}% on {version_word(s.new)}",
         ]
         since = s.where.since or (s.state.since if s.state else None)
         if since is not None:
@@ -154,10 +155,10 @@ def status_markdown(found: Sequence[RolloutStatus]) -> str:
         lines.append(  # each cell's '|' escaped: GFM splits cells at it even in code spans
             _row(
                 _md(s.address),
-                f"v{_md(s.old)} &rarr; v{_md(s.new)}",
+                f"{_md(version_word(s.old))} &rarr; {_md(version_word(s.new))}",
                 s.where.phase.value,
                 s.step_text(),
-                f"{s.percent}% on v{_md(s.new)}",
+                f"{s.percent}% on {_md(version_word(s.new))}",
                 due,
                 alarms,
             )
@@ -172,7 +173,8 @@ def status_chart(s: RolloutStatus) -> str:
     steps = [0, *s.rollout.steps, 100]
     reached = 0 if s.where.phase in (Phase.FAILED, Phase.ROLLBACK_PENDING) else s.percent
     bars = [w if w <= reached else 0 for w in steps]
-    title = f"{s.change.target.name}:{s.change.alias} v{s.old} to v{s.new}: {s.where.phase.value}"
+    versions = f"{version_word(s.old)} to {version_word(s.new)}"
+    title = f"{s.change.target.name}:{s.change.alias} {versions}: {s.where.phase.value}"
     labels = ", ".join(f'"{w}%"' for w in steps)
     return "\n".join(
         [
@@ -180,7 +182,7 @@ def status_chart(s: RolloutStatus) -> str:
             "xychart-beta",
             f'    title "{_mermaid_text(title)}"',
             f"    x-axis [{labels}]",
-            f'    y-axis "% on v{_mermaid_text(s.new)}" 0 --> 100',
+            f'    y-axis "% on {_mermaid_text(version_word(s.new))}" 0 --> 100',
             f"    bar [{', '.join(map(str, bars))}]",
             f"    line [{', '.join(map(str, steps))}]",
             "```",
@@ -206,7 +208,7 @@ def events_chart(result: RolloutResult) -> str | None:
             "xychart-beta",
             f'    title "{_mermaid_text(title)}"',
             f"    x-axis [{labels}]",
-            f'    y-axis "% on v{_mermaid_text(new)}" 0 --> 100',
+            f'    y-axis "% on {_mermaid_text(version_word(new))}" 0 --> 100',
             f"    line [{', '.join(str(e.percent) for e in result.events)}]",
             "```",
         ]
@@ -219,7 +221,11 @@ def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
         return ""
     if output == "markdown":
         rows = [
-            _row(_md(s.address), f"v{_md(s.old)} &rarr; v{_md(s.new)}", s.where.phase.value)
+            _row(
+                _md(s.address),
+                f"{_md(version_word(s.old))} &rarr; {_md(version_word(s.new))}",
+                s.where.phase.value,
+            )
             for s in found
         ]
         head = [
@@ -232,8 +238,13 @@ def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
         return "\n".join([*head, *rows]) + "\n"
     lines = ["", "Rollouts (not drift):"]
     lines += [
-        f"  {inert_text(s.address)}: v{s.old} -> v{s.new} {s.where.phase.value}"
-        + (f", {s.percent}% on v{s.new}" if s.where.phase.value == "in progress" else "")
+        f"  {inert_text(s.address)}: {version_word(s.old)} -> {version_word(s.new)} "
+        f"{s.where.phase.value}"
+        + (
+            f", {s.percent}% on {version_word(s.new)}"
+            if s.where.phase.value == "in progress"
+            else ""
+        )
         + (f" ({inert_text(s.where.message)})" if s.where.message else "")
         for s in found
     ]

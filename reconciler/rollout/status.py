@@ -28,7 +28,7 @@ from reconciler.rollout.engine import (
     rollout_changes,
     utc_now,
 )
-from reconciler.rollout.model import Rollout
+from reconciler.rollout.model import Rollout, version_word
 from reconciler.rollout.state import RolloutState, StateError, tag_key
 
 # Phases a person needs to hear about; the others are ordinary (done) or drift (not started).
@@ -198,7 +198,10 @@ def promote(
     _guarded(provider, target, live, DesiredAlias(alias, new, None, None))
     if state is not None:
         cloud.untag(target, tag_key(alias))
-    return Handled(address, f"promoted: v{new} takes all the traffic (was v{live.version})")
+    return Handled(
+        address,
+        f"promoted: {version_word(new)} takes all the traffic (was {version_word(live.version)})",
+    )
 
 
 def abort(
@@ -249,7 +252,10 @@ def abort(
             f"{address} kept changing while this ran; the abort is recorded in the tag "
             f"{tag_key(alias)}, so the next apply rolls it back. Look at it and try again"
         )
-    return Handled(address, f"aborted: rolled back to v{old}; v{new} stays out until a retry")
+    return Handled(
+        address,
+        f"aborted: rolled back to {version_word(old)}; {version_word(new)} stays out until a retry",
+    )
 
 
 def retry(
@@ -263,7 +269,8 @@ def retry(
     cloud.untag(target, tag_key(alias))
     return Handled(
         address,
-        f"the failure ({state.failed}) is forgotten: the next apply starts v{state.new} over",
+        f"the failure ({state.failed}) is forgotten: the next apply starts "
+        f"{version_word(state.new)} over",
     )
 
 
