@@ -1173,8 +1173,8 @@ def _functiongraph_exports(server: Any) -> str:
     from reconciler.sandbox.functiongraph import PROJECT
 
     places = sorted(server.app.functiongraph.places()) or [(PROJECT, "ap-southeast-1")]
-    endpoints = " ".join(
-        f"HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{r.replace('-', '_').upper()}={server.url}"
+    endpoints = " ".join(  # each Region its own endpoint, as on Huawei Cloud
+        f"HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_{r.replace('-', '_').upper()}={server.region_url(r)}"
         for r in sorted({r for _, r in places})
     )
     return (

@@ -20,6 +20,7 @@ from huaweicloudsdkfunctiongraph.v2 import (
     CreateVersionAliasRequestBody,
     DeleteVersionAliasRequest,
     FunctionGraphClient,
+    ListFunctionsRequest,
     ListFunctionVersionsRequest,
     ListVersionAliasesRequest,
     ShowVersionAliasRequest,
@@ -36,12 +37,13 @@ REGION = "ap-southeast-1"
 URN = f"urn:fss:{REGION}:{PROJECT}:function:default:payments:latest"
 
 
-def fg_client(sandbox: Sandbox, project: str = PROJECT) -> Any:
-    """The SDK's client, signing with any key, pointed at the sandbox."""
+def fg_client(sandbox: Sandbox, project: str = PROJECT, *, endpoint: str | None = None) -> Any:
+    """The SDK's client, signing with any key, pointed at the sandbox (or one of its Region
+    endpoints)."""
     return (
         FunctionGraphClient.new_builder()
         .with_credentials(BasicCredentials("sandbox-ak", "sandbox-sk", project))
-        .with_endpoints([sandbox.url])
+        .with_endpoints([endpoint or sandbox.url])
         .build()
     )
 
@@ -329,3 +331,56 @@ def test_an_update_replaces_the_alias_a_description_left_out_is_cleared(fgs: Any
     updated = update(fgs, "live", "v3")
     assert (updated.version, updated.description) == ("v3", "")
     assert not updated.additional_version_weights
+
+
+def listed_functions(client: Any, **query: str) -> list[tuple[str, str, str]]:
+    """Every function ListFunctions lists, page after page: (URN, package, name)."""
+    found, marker = [], "0"
+    for _ in range(20):
+        page = client.list_functions(ListFunctionsRequest(marker=marker, **query))
+        found += [(f.func_urn, f.package, f.func_name) for f in page.functions]
+        if not page.next_marker:
+            return found
+        marker = str(page.next_marker)
+    raise AssertionError("the listing did not end")
+
+
+def test_list_functions_answers_for_the_region_the_client_addresses(sandbox: Sandbox) -> None:
+    """Each Region has an endpoint of its own, as on Huawei Cloud; ListFunctions names no
+    Region in its path, so the endpoint addressed is the Region whose functions are listed."""
+    fgs = sandbox.app.functiongraph
+    fgs.add_function(PROJECT, REGION, "payments", versions=1)
+    fgs.add_function(PROJECT, REGION, "orders", package="shop")
+    fgs.add_function(PROJECT, "cn-north-4", "elsewhere")
+    fgs.add_function("f" * 32, REGION, "another-project")
+    here = fg_client(sandbox, endpoint=sandbox.region_url(REGION))
+    assert listed_functions(here, maxitems="1") == [
+        (URN, "default", "payments"),
+        (URN.replace("default:payments", "shop:orders"), "shop", "orders"),
+    ]
+    assert listed_functions(here, package_name="shop") == [
+        (URN.replace("default:payments", "shop:orders"), "shop", "orders")
+    ]
+    there = fg_client(sandbox, endpoint=sandbox.region_url("cn-north-4"))
+    assert [name for _, _, name in listed_functions(there)] == ["elsewhere"]
+    assert sandbox.region_url(REGION) == sandbox.region_url(REGION)  # one endpoint a Region
+
+
+def test_a_region_endpoint_serves_its_region_only(sandbox: Sandbox) -> None:
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "payments", versions=1)
+    there = fg_client(sandbox, endpoint=sandbox.region_url("cn-north-4"))
+    status, code, _ = refused(lambda: there.list_version_aliases(ListVersionAliasesRequest(URN)))
+    assert (status, code) == (404, "FSS.1051")  # a function of another Region is not there
+    here = fg_client(sandbox, endpoint=sandbox.region_url(REGION))
+    listed = here.list_version_aliases(ListVersionAliasesRequest(URN))
+    assert json.loads(listed.raw_content) == []
+
+
+def test_list_functions_on_the_shared_endpoint_says_which_to_use(sandbox: Sandbox) -> None:
+    """The shared endpoint serves every Region for the calls that name their function's URN;
+    ListFunctions names no Region, so there it is refused, saying where to send it."""
+    status, code, message = refused(
+        lambda: fg_client(sandbox).list_functions(ListFunctionsRequest())
+    )
+    assert (status, code) == (400, "FSS.0400")
+    assert "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_" in message

@@ -78,10 +78,14 @@ def test_the_sandbox_walkthrough_runs_as_written() -> None:
         url = server.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), url
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", shown_url[0])
+        assert server.stderr is not None
+        printed = next(line for line in server.stderr if line.strip().startswith("export "))
+        exports = dict(a.partition("=")[::2] for a in shlex.split(printed.strip())[1:])
+        shown = dict(a.partition("=")[::2] for a in shlex.split(export)[1:])
+        assert shown.keys() == exports.keys(), printed
         env = {**os.environ, "NO_COLOR": "1"}
-        for assignment in shlex.split(export)[1:]:
-            name, _, value = assignment.partition("=")
-            env[name] = url if value == shown_url[0] else value  # both clouds' endpoints
+        for name, value in shown.items():  # the endpoints' ports are the server's own
+            env[name] = exports[name] if value.startswith("http://127.0.0.1:") else value
         env.pop("AWS_PROFILE", None)
         expected = {"aws": 0, "drift": 2, "apply": 0}
         for command, _ in rest:

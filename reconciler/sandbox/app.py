@@ -108,7 +108,7 @@ class Call:
     path: str
     query: dict[str, str]
     body: bytes
-    params: dict[str, str]  # path parameters: fn, alias; on FunctionGraph, unsigned
+    params: dict[str, str]  # path parameters: fn, alias; on FunctionGraph, unsigned, endpoint
 
 
 @dataclass(frozen=True)
@@ -705,11 +705,12 @@ class SandboxApp:
         URN (the SDK's signature names no Region)."""
         method = environ["REQUEST_METHOD"]
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        request = fgs.name_request(method, path)
+        endpoint = str(environ.get(fgs.ENDPOINT_REGION, ""))
+        request = fgs.name_request(method, path, endpoint)
         operation = f"{fgs.SERVICE}:{request.operation if request else 'Unknown'}"
         scope = Scope(request.project if request else "", request.region if request else "", "")
         headers = _headers(environ)
-        params: dict[str, str] = {}
+        params: dict[str, str] = {"endpoint": endpoint}
         if fgs.signature_problem(headers) is not None:
             params["unsigned"] = "Incorrect IAM authentication information"
         elif problem := self.huawei_iam.security_token_problem(headers):
@@ -721,7 +722,7 @@ class SandboxApp:
         try:
             if call.params.get("unsigned"):
                 raise fgs.FgError(401, "APIGW.0301", call.params["unsigned"])
-            request = fgs.name_request(call.method, call.path)
+            request = fgs.name_request(call.method, call.path, call.params["endpoint"])
             if request is None:
                 raise fgs.FgError(404, "FSS.0404", "Not found the resource")
             status, body = self.functiongraph.handle(request, call.body, call.query)

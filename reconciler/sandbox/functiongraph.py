@@ -24,10 +24,14 @@ from reconciler import functiongraph as fg
 
 PREFIX = "/v2/"
 SERVICE = "functiongraph"
+# The WSGI environ key under which a Region's own endpoint names its Region (see
+# ``Sandbox.region_url``); absent on the shared endpoint, which serves every Region.
+ENDPOINT_REGION = "sandbox.functiongraph_region"
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # the sandbox's project when none is named
 VERSIONS_SEEDED_MAX = 1_000
 # Operation names are the SDK's, so fault and out-of-band rules read as its calls do.
 _ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
+    (re.compile(r"/v2/(?P<project>[^/]+)/fgs/functions/?"), {"GET": "ListFunctions"}),
     (
         re.compile(r"/v2/(?P<project>[^/]+)/fgs/functions/(?P<urn>[^/]+)/aliases/?"),
         {"GET": "ListVersionAliases", "POST": "CreateVersionAlias"},
@@ -60,6 +64,7 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
 ]
 _SIGNED = re.compile(r"SDK-HMAC-SHA256 Access=[^,]+, SignedHeaders=[^,]+, Signature=[0-9a-f]+")
 VERSIONS_PAGE_MAX = 400  # ListFunctionVersions' maxitems
+FUNCTIONS_PAGE_MAX = 400  # ListFunctions' maxitems
 
 
 class FgError(Exception):
@@ -81,7 +86,8 @@ def _bad(message: str) -> FgError:
 
 @dataclass(frozen=True)
 class FgRequest:
-    """One FunctionGraph request, named: its operation and path parameters."""
+    """One FunctionGraph request, named: its operation and path parameters, and the Region
+    whose own endpoint it was sent to (``endpoint``; empty on the shared endpoint)."""
 
     operation: str
     project: str
@@ -89,16 +95,18 @@ class FgRequest:
     urn: str
     alias: str | None
     kind: str = "functions"  # the tag APIs' resource type
+    endpoint: str = ""
 
 
-def name_request(method: str, path: str) -> FgRequest | None:
-    """The FunctionGraph operation a request calls, or None if it calls none."""
+def name_request(method: str, path: str, endpoint: str = "") -> FgRequest | None:
+    """The FunctionGraph operation a request calls, or None if it calls none. Its Region is
+    its function URN's; a request naming no function (ListFunctions) has its endpoint's."""
     for pattern, methods in _ROUTES:
         match = pattern.fullmatch(path)
         if match is not None and method in methods:
-            urn = match["urn"]
-            region = urn.split(":")[2] if urn.count(":") >= 3 else ""
             groups = match.groupdict()
+            urn = groups.get("urn") or ""
+            region = urn.split(":")[2] if urn.count(":") >= 3 else endpoint
             return FgRequest(
                 methods[method],
                 match["project"],
@@ -106,6 +114,7 @@ def name_request(method: str, path: str) -> FgRequest | None:
                 urn,
                 groups.get("alias"),
                 groups.get("kind") or fg.TAG_RESOURCE_TYPE,
+                endpoint,
             )
     return None
 
@@ -229,6 +238,8 @@ class FunctionGraphService:
     def handle(self, request: FgRequest, body: bytes, query: Mapping[str, str]) -> tuple[int, Any]:
         """Answer one request: (status, JSON body). ``FgError`` for a refusal."""
         with self._lock:
+            if request.operation == "ListFunctions":
+                return self._list_functions(request, query)
             if request.operation in _TAG_OPERATIONS and request.kind != fg.TAG_RESOURCE_TYPE:
                 raise _bad(f"resource_type must be {fg.TAG_RESOURCE_TYPE}")
             function = self._function(request)
@@ -264,6 +275,8 @@ class FunctionGraphService:
         if ref.project is None or ref.region is None or ref.package is None:
             raise _bad(f"invalid function urn: {request.urn}")
         if ref.project != request.project:
+            raise FgError(404, *fg.FUNCTION_NOT_FOUND)
+        if request.endpoint and ref.region != request.endpoint:  # another Region's function
             raise FgError(404, *fg.FUNCTION_NOT_FOUND)
         function = self._functions.get((ref.project, ref.region, ref.package, ref.name))
         if function is None:
@@ -326,14 +339,36 @@ class FunctionGraphService:
             raise _bad("additional_version_weights must be an object")
         return alias
 
+    def _list_functions(self, request: FgRequest, query: Mapping[str, str]) -> tuple[int, Any]:
+        """ListFunctions: the project's functions in the Region of the endpoint addressed
+        (the ``latest`` of each), by package and name, paged by ``marker`` (an offset)."""
+        if not request.endpoint:
+            raise _bad(
+                "the sandbox's shared endpoint serves every Region, and ListFunctions names "
+                "none: send it to the Region's own endpoint (set "
+                "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_<REGION> as `reconcile sandbox serve` "
+                "prints it)"
+            )
+        package, name = query.get("package_name"), query.get("func_name")
+        listed = [
+            function
+            for _, function in sorted(self._functions.items())
+            if (function.project, function.region) == (request.project, request.endpoint)
+            and package in (None, function.package)
+            and name in (None, function.name)
+        ]
+        start, size = _page(query, FUNCTIONS_PAGE_MAX)
+        page = listed[start : start + size]
+        body: dict[str, Any] = {
+            "functions": [_version_entry(function, fg.LATEST) for function in page],
+            "count": len(listed),
+            "next_marker": start + len(page) if start + len(page) < len(listed) else 0,
+        }
+        return 200, body
+
     def _versions(self, function: _Function, query: Mapping[str, str]) -> tuple[int, Any]:
         listed = [fg.LATEST, *function.versions]
-        marker, maxitems = query.get("marker", "0"), query.get("maxitems", str(VERSIONS_PAGE_MAX))
-        if not all(text.isascii() and text.isdigit() for text in (marker, maxitems)):
-            raise _bad("marker and maxitems are numbers")
-        start, size = int(marker), min(int(maxitems), VERSIONS_PAGE_MAX)
-        if size < 1:
-            raise _bad("maxitems must be at least 1")
+        start, size = _page(query, VERSIONS_PAGE_MAX)
         page = listed[start : start + size]
         body: dict[str, Any] = {
             "versions": [_version_entry(function, v) for v in page],
@@ -494,6 +529,17 @@ def _tags(function: _Function, operation: str, body: bytes) -> tuple[int, Any]:
         raise _bad(f"a function has at most {fg.TAGS_MAX} tags")
     function.tags.update(asked)
     return 204, None
+
+
+def _page(query: Mapping[str, str], most: int) -> tuple[int, int]:
+    """A listing's page as its query asks: from ``marker`` (an offset), ``maxitems`` long."""
+    marker, maxitems = query.get("marker", "0"), query.get("maxitems", str(most))
+    if not all(text.isascii() and text.isdigit() for text in (marker, maxitems)):
+        raise _bad("marker and maxitems are numbers")
+    size = min(int(maxitems), most)
+    if size < 1:
+        raise _bad("maxitems must be at least 1")
+    return int(marker), size
 
 
 def _listed(alias: dict[str, Any]) -> dict[str, Any]:

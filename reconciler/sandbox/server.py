@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from reconciler import functiongraph as fg
 from reconciler.errors import SeedError
 from reconciler.sandbox.aliases import ApiError, Scope
 from reconciler.sandbox.app import (
@@ -45,7 +46,7 @@ from reconciler.sandbox.app import (
     json_reply,
 )
 from reconciler.sandbox.backends import MotoServer, MotoState, Refused, botocore_loader
-from reconciler.sandbox.functiongraph import FgError, FunctionGraphSeed
+from reconciler.sandbox.functiongraph import ENDPOINT_REGION, FgError, FunctionGraphSeed
 from reconciler.sandbox.realism import (
     AWS_QUOTAS,
     FaultKind,
@@ -55,7 +56,7 @@ from reconciler.sandbox.realism import (
     Realism,
 )
 from reconciler.sandbox.seed import LOADER, FunctionSeed, load_seed_file, parse_seed
-from reconciler.sandbox.serving import Server
+from reconciler.sandbox.serving import Server, WSGIApp
 
 
 class Sandbox:
@@ -77,12 +78,38 @@ class Sandbox:
         self.app.admin = self._admin
         self._server = Server((host, port), self.app)
         self._thread: threading.Thread | None = None
+        self._host = host
+        self._region_servers: dict[str, tuple[Server, threading.Thread]] = {}
+        self._region_lock = threading.Lock()
         self._seed_lock = threading.Lock()
         self._code_serial = 0
 
     @property
     def url(self) -> str:
         return f"http://{self._server.host}:{self._server.port}"
+
+    def region_url(self, region: str) -> str:
+        """The FunctionGraph endpoint of one Region, as Huawei Cloud has one per Region
+        (``functiongraph.REGION.myhuaweicloud.com``): a port of its own, opened on first use,
+        serving the same sandbox. The shared ``url`` serves every Region for the calls that name
+        their function's URN; ListFunctions names none, so it is answered on a Region's endpoint
+        only, for that Region. (The SDK keeps only an endpoint's host and port, so a path prefix
+        could not tell Regions apart.)"""
+        if fg.REGION_RE.fullmatch(region) is None:
+            raise ValueError(f"{region!r} is not a Huawei Cloud Region such as ap-southeast-1")
+        with self._region_lock:
+            if region not in self._region_servers:
+                server = Server((self._host, 0), _in_region(self.app, region))
+                thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": 0.02},
+                    name=f"sandbox-{region}",
+                    daemon=True,
+                )
+                thread.start()
+                self._region_servers[region] = (server, thread)
+            server = self._region_servers[region][0]
+        return f"http://{server.host}:{server.port}"
 
     @property
     def botocore_loader(self) -> Any:
@@ -112,6 +139,13 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        with self._region_lock:
+            regional, self._region_servers = list(self._region_servers.values()), {}
+        for server, thread in regional:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+            thread.join(timeout=5)
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -394,3 +428,14 @@ class Sandbox:
         return error_reply(
             ApiError(404, "SandboxRouteNotFound", f"no admin route {method} /{route}")
         )
+
+
+def _in_region(app: WSGIApp, region: str) -> WSGIApp:
+    """The sandbox's application as a Region's own endpoint serves it: every request tagged
+    with the Region it was sent to."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        environ[ENDPOINT_REGION] = region
+        return app(environ, start_response)
+
+    return serve
