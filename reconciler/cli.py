@@ -794,7 +794,7 @@ def import_(
             FunctionTarget(ref.account or account, ref.region or default_region, ref.name)
             for ref in refs
         ]
-    files = {t: out_dir / f"{t.name}.yaml" for t in targets}
+    files = {t: out_dir / _manifest_name(t) for t in targets}
     # A symlink, even a dangling one, is a file there: writing would follow it somewhere else.
     existing = sorted(str(p) for p in files.values() if p.is_symlink() or p.exists())
     if existing and not force:
@@ -1132,6 +1132,14 @@ def sandbox_serve(
 # -- helpers -------------------------------------------------------------------------------------
 
 
+def _manifest_name(target: FunctionTarget) -> str:
+    """An imported manifest's file name: the function's, with its FunctionGraph package first
+    outside ``default`` (two packages may hold functions of one name)."""
+    if target.provider == "functiongraph" and target.package != "default":
+        return f"{target.package}.{target.name}.yaml"
+    return f"{target.name}.yaml"
+
+
 def _functiongraph_imports(
     names: Sequence[str], all_functions: bool, region: str | None, rate: float | None
 ) -> tuple[Any, list[FunctionTarget]]:
@@ -1141,14 +1149,16 @@ def _functiongraph_imports(
     from reconciler.live import FunctionTarget
     from reconciler.providers.functiongraph import FunctionGraphProvider
 
-    if all_functions:
-        raise InputError(
-            "--all lists Lambda functions only; name FunctionGraph ones with --function"
-        )
     provider = FunctionGraphProvider(rate=rate or CONTROL_PLANE_RATE)
     project = provider.project
     if project is None:
         raise InputError("no project: set HUAWEICLOUD_SDK_PROJECT_ID")
+    if all_functions:
+        if region is None:
+            raise InputError(
+                "--all needs --region: FunctionGraph lists the functions of one Region"
+            )
+        return provider, provider.list_functions(region)
     targets = []
     for name in names:
         try:

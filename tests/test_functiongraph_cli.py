@@ -328,10 +328,6 @@ def test_import_writes_a_functiongraph_manifest_that_plans_empty(
     code, plan_out, err = run(sandbox, capsys, "plan", str(out), "--detailed-exitcode")
     assert code == 0, plan_out + err
     assert plan_out.startswith("No changes. ")
-    every = ["import", "--provider", "functiongraph", "--all", "--out-dir", str(out)]
-    code, _, err = run(sandbox, capsys, *every)
-    assert code == 1
-    assert "--all lists Lambda functions only" in err
 
 
 class _Hostile(http.server.BaseHTTPRequestHandler):
@@ -991,3 +987,127 @@ def test_a_live_alias_with_an_empty_value_of_the_wrong_type_is_a_malformed_answe
     code, out, err = run(sandbox, capsys, "plan", str(directory))
     assert code == 1, out + err
     assert "malformed answer" in err, err
+
+
+def test_import_all_writes_a_manifest_per_function_of_the_region(
+    sandbox: Sandbox,
+    fg_env: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ListFunctions, on the Region's own endpoint (as `sandbox serve` prints it), names the
+    functions; each is read and written as --function would; other Regions' are not listed."""
+    fgs = sandbox.app.functiongraph
+    fgs.put_alias(PROJECT, REGION, "payments", "live", version="v2", description="prod")
+    fgs.add_function(PROJECT, REGION, "orders", package="shop", versions=2)
+    fgs.put_alias(PROJECT, REGION, "orders", "live", package="shop", version="v1")
+    fgs.add_function(PROJECT, REGION, "quiet", versions=1)
+    fgs.add_function(PROJECT, "cn-north-4", "elsewhere", versions=1)
+    fgs.put_alias(PROJECT, "cn-north-4", "elsewhere", "live", version="v1")
+    endpoint = "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_AP_SOUTHEAST_1"
+    monkeypatch.setenv(endpoint, sandbox.region_url(REGION))
+    out = tmp_path / "imported"
+    every = ["import", "--provider", "functiongraph", "--all", "--region", REGION]
+    code, printed, err = run(sandbox, capsys, *every, "--out-dir", str(out))
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.yaml")) == ["payments.yaml", "shop.orders.yaml"]
+    assert 'package: "shop"\n' in (out / "shop.orders.yaml").read_text(encoding="utf-8")
+    assert f"skipped {PROJECT}/{REGION}/quiet: it has no aliases" in err
+    assert printed.endswith(f"Imported 2 of 3 functions into {out}.\n")
+    code, plan_out, err = run(sandbox, capsys, "plan", str(out), "--detailed-exitcode")
+    assert (code, plan_out.splitlines()[-1]) == (
+        0,
+        "No changes. 2 managed aliases match the manifests.",
+    )
+    code, _, err = run(
+        sandbox,
+        capsys,
+        "import",
+        "--provider",
+        "functiongraph",
+        "--all",
+        "--out-dir",
+        str(tmp_path / "x"),
+    )
+    assert code == 1
+    assert "--all needs --region" in err
+    monkeypatch.setenv(endpoint, sandbox.url)  # the shared endpoint: no Region to list
+    code, _, err = run(sandbox, capsys, *every, "--out-dir", str(tmp_path / "y"))
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_<REGION>" in line, line
+
+
+def _function_entry(urn: str) -> dict[str, Any]:
+    return {"func_urn": urn, "func_name": urn.split(":")[-2], "package": urn.split(":")[-3]}
+
+
+OTHER_REGION_URN = f"urn:fss:cn-north-4:{PROJECT}:function:default:elsewhere:latest"
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ({"functions": [_function_entry(OTHER_REGION_URN)], "next_marker": 0}, "Region cn-north-4"),
+        ({"functions": [_function_entry(T.arn)] * 2, "next_marker": 0}, "twice"),
+        ({"functions": [], "next_marker": 1, "count": 1}, "no function on a page"),
+        ({"functions": [{"func_name": "payments"}], "next_marker": 0}, "no func_urn"),
+        ({"functions": {}, "next_marker": 0}, "no list of functions"),
+    ],
+    ids=["other-region", "twice", "empty-page-goes-on", "no-urn", "not-a-list"],
+)
+def test_a_function_listing_the_api_would_not_give_is_a_malformed_answer(
+    page: dict[str, Any], message: str
+) -> None:
+    handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError, match=message):
+            provider.list_functions(REGION)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _CyclingFunctions(_Answers):
+    """ListFunctions whose next_marker goes 1, 2, 1, 2, ... for ever, a new function a page."""
+
+    calls: ClassVar[int] = 0
+
+    def do_GET(self) -> None:
+        type(self).calls += 1
+        urn = T.arn.replace(":payments:", f":f{type(self).calls}:")
+        following = 2 if "marker=1" in (self.path or "") else 1
+        self.body = json.dumps(
+            {"functions": [_function_entry(urn)], "next_marker": following}
+        ).encode()
+        self._answer()
+
+
+def test_a_function_listing_whose_marker_comes_back_stops_at_once() -> None:
+    _CyclingFunctions.calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CyclingFunctions)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError, match="came back"):
+            provider.list_functions(REGION)
+        assert _CyclingFunctions.calls == 3
+    finally:
+        server.shutdown()
+        server.server_close()

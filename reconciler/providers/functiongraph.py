@@ -61,6 +61,8 @@ THROTTLE_RETRIES = 4  # a 429 is never applied: the call is sent again, after a 
 READ_RETRIES = 2  # a read that failed on the way is sent again; a write never is
 VERSIONS_PAGE = 400
 MAX_VERSION_PAGES = 1_000
+FUNCTIONS_PAGE = 400  # ListFunctions' largest maxitems
+MAX_FUNCTION_PAGES = 1_000
 _BY_STATUS: dict[int, type[ProviderError]] = {
     400: InvalidRequestError,
     401: AccessDeniedError,
@@ -244,6 +246,49 @@ class FunctionGraphProvider:
         # drift and the guard see the same alias. At most 10 a function.
         shown = (self.get_alias(target, name) for name in sorted(names))
         return LiveFunction(target, tuple(a for a in shown if a is not None))
+
+    @needs("functiongraph:function:list")
+    def list_functions(self, region: str) -> list[FunctionTarget]:
+        """Every function of the credentials' project in the Region (ListFunctions, paged by
+        marker), sorted by package and name. The Region is the endpoint's: ListFunctions names
+        none, so each function's URN must name the Region and project asked for."""
+        from huaweicloudsdkfunctiongraph.v2 import ListFunctionsRequest  # noqa: PLC0415
+
+        project = self.project
+        if project is None:
+            raise AccessDeniedError(f"no Huawei Cloud project: set {PROJECT_ID}")
+        place = FunctionTarget(project, region, "", "", fg.PROVIDER, fg.DEFAULT_PACKAGE)
+        doing = f"listing the functions of project {project} in {region}"
+        found: dict[tuple[str, str], FunctionTarget] = {}
+        marker, seen = "0", {"0"}
+        for _ in range(MAX_FUNCTION_PAGES):
+            request = ListFunctionsRequest(marker=marker, maxitems=str(FUNCTIONS_PAGE))
+            answer = self._call(place, "list_functions", request, doing)
+            with _malformed(doing):
+                page = answer.to_json_object()
+                if not isinstance(page, dict) or not isinstance(page.get("functions"), list):
+                    raise MalformedAnswerError("no list of functions")
+                for entry in page["functions"]:
+                    target = _listed_function(entry, project, region)
+                    key = (target.package, target.name)
+                    if key in found:
+                        raise MalformedAnswerError(f"function {target.name!r} twice in one listing")
+                    found[key] = target
+                following = page.get("next_marker")
+                following = 0 if following is None else following
+                if not isinstance(following, int) or isinstance(following, bool):
+                    raise MalformedAnswerError("next_marker is not a number")
+            if not following:
+                break
+            if not page["functions"]:  # a page of none that goes on would never end
+                raise MalformedAnswerError(f"{doing}: no function on a page, and more to come")
+            if str(following) in seen:  # a marker met before would list the same pages again
+                raise MalformedAnswerError(f"{doing}: next_marker {following} came back")
+            marker = str(following)
+            seen.add(marker)
+        else:
+            raise MalformedAnswerError(f"{doing}: more than {MAX_FUNCTION_PAGES} pages")
+        return [found[key] for key in sorted(found)]
 
     @needs("functiongraph:function:getAlias")
     def get_alias(self, target: FunctionTarget, name: str) -> LiveAlias | None:
@@ -610,6 +655,25 @@ def _routing_fields(route: Route | None) -> dict[str, Any]:
     if whole is None:  # plan_problems refuses such a plan before any write
         raise InputError(f"routing weight {route.weight} is not a whole percent")
     return {"additional_version_weights": {route.version: whole}}
+
+
+def _listed_function(entry: object, project: str, region: str) -> FunctionTarget:
+    """A function of a ListFunctions page, by its URN: one of another project or Region (the
+    endpoint's) is not an answer to this listing."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("func_urn"), str):
+        raise MalformedAnswerError("a listed function has no func_urn")
+    urn = entry["func_urn"]
+    try:
+        ref = fg.parse_function(urn)
+    except ValueError:
+        raise MalformedAnswerError(f"func_urn {urn!r:.120} is not a function's URN") from None
+    if (ref.project, ref.region) != (project, region):
+        raise MalformedAnswerError(
+            f"function {ref.name!r} is in project {ref.project} and Region {ref.region}, "
+            f"not in {project} and {region} as listed"
+        )
+    assert ref.package is not None  # a URN names its package
+    return FunctionTarget(project, region, ref.name, "", fg.PROVIDER, ref.package)
 
 
 def live_alias(data: object) -> LiveAlias:
