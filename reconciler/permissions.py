@@ -149,8 +149,11 @@ def functiongraph_rollout_policy(
 ) -> dict[str, Any]:
     """The scheduled rollout runner's policy on FunctionGraph: read the functions as plan does,
     then move the aliases of functions with rollouts (read and update an alias, never create or
-    delete one) and keep their state in tags. With no manifests, every function."""
+    delete one) and keep their state in tags. With no manifests, every function; with manifests
+    and no rollout among them, none (as on Lambda)."""
     document = functiongraph_policy(provider, apply=False, functions=functions)
+    if functions and not rollouts:
+        return document
     rolled = sorted({r for s in rollouts or [FunctionGraphScope("*", "*")] for r in s.resources()})
     document["Statement"].append(
         {

@@ -389,3 +389,28 @@ def test_a_rollout_reverted_in_the_manifest_rolls_back_and_forgets_its_tag(
     write(estate, manifest("{steps: [10, 50], bake: 1h}"))
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("v3", 10)
+
+
+def test_the_rollout_policy_moves_only_the_aliases_of_functions_with_rollouts(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(estate, manifest("{canary: 10, bake: 1m}"))
+    (estate / "orders.yaml").write_text(
+        manifest("{canary: 10, bake: 1m}")
+        .replace("function: payments", "function: orders")
+        .replace("    rollout: {canary: 10, bake: 1m}\n", ""),
+        encoding="utf-8",
+    )
+    assert main(["permissions", str(estate), "--rollout", "--provider", "functiongraph"]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    (moves,) = [
+        s for s in document["Statement"] if "functiongraph:function:updateAlias" in s["Action"]
+    ]
+    assert moves["Resource"] == [f"FUNCTIONGRAPH:{REGION}:*:function:default/payments"]
+    # Without any rollout, the rollout runner may move nothing at all.
+    (estate / "payments.yaml").unlink()
+    assert main(["permissions", str(estate), "--rollout", "--provider", "functiongraph"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert "functiongraph:function:updateAlias" not in actions
+    assert all("*/*" not in r for s in document["Statement"] for r in s["Resource"])
