@@ -515,15 +515,15 @@ def set_tag(sandbox: Sandbox, value: str) -> None:
 def test_a_tag_that_names_a_later_step_at_the_live_weight_does_not_skip_steps(
     sandbox: Sandbox, estate: Path
 ) -> None:
-    """A rewritten tag never skips a step: the recorded step is believed only when it agrees with
-    the live weight's place among the steps; here 10 % is step 1, so a tag saying step 3 at 10 %
-    is someone else's (exit 3) and the alias stays where it is."""
+    """A rewritten tag never skips a step: the step is the live weight's place among the steps,
+    whatever step the tag names; here 10 % is step 1, so a tag saying step 3 at 10 % moves it on
+    to step 2 (25 %), never to 50 % or 100 %."""
     path = write(estate, manifest("{steps: [10, 25, 50], bake: 1h}"))
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("12", 0.1)
     set_tag(sandbox, "from=12 to=13 step=3 since=2020-01-01T00:00:00Z weight=0.1")
     code = apply(sandbox, path, "--no-wait")
-    assert (code, alias(sandbox)) == (3, ("12", 0.1))
+    assert (code, alias(sandbox)) == (0, ("12", 0.25))
 
 
 def test_rollouts_only_never_takes_over_a_canary_set_by_hand(

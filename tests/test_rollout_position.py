@@ -41,12 +41,18 @@ def state(step: int, failed: str | None = None, old: str = "12") -> RolloutState
         (live("12", "13", 0.2), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),
         (live("12", "13", 0.5), RolloutState("12", "13", 1, T0, weight=0.3), Phase.BAKING, 2, None),
         (live("12", "13", 0.1), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),
-        # A recorded step must agree with the live weight's place among the steps: a tag rewritten
-        # to name a later (or earlier) step at the live weight moves nothing.
-        (live("12", "13", 0.1), RolloutState("12", "13", 2, T0, weight=0.1), Phase.STALE, 0, None),
-        (live("12", "13", 0.3), RolloutState("12", "13", 2, T0, weight=0.3), Phase.STALE, 0, None),
-        (live("12", "13", 0.7), RolloutState("12", "13", 1, T0, weight=0.7), Phase.STALE, 0, None),
+        # The step is the live weight's place among the steps, whatever step the tag names: a
+        # tag rewritten to name a later step moves on from the live weight, skipping none.
+        (live("12", "13", 0.1), RolloutState("12", "13", 2, T0, weight=0.1), Phase.BAKING, 1, T0),
+        (live("12", "13", 0.3), RolloutState("12", "13", 2, T0, weight=0.3), Phase.BAKING, 1, T0),
+        (live("12", "13", 0.7), RolloutState("12", "13", 1, T0, weight=0.7), Phase.BAKING, 2, T0),
         (live("12", "13", 0.7), RolloutState("12", "13", 2, T0, weight=0.7), Phase.BAKING, 2, T0),
+        # Steps changed in the manifest mid-rollout (recorded at 10 % of [10, 50]): held where it
+        # is, below, between or on the new steps, then on to the next step above it.
+        (live("12", "13", 0.1), RolloutState("12", "13", 1, T0, weight=0.1), Phase.BAKING, 1, T0),
+        (live("12", "13", 0.05), RolloutState("12", "13", 1, T0, weight=0.05), Phase.BAKING, 0, T0),
+        (live("12", "13", 0.3), RolloutState("12", "13", 1, T0, weight=0.1), Phase.STALE, 0, None),
+        (live("12", "13", 0.05), RolloutState("12", "13", 1, T0, weight=0.1), Phase.STALE, 0, None),
         (live("12"), state(1), Phase.STALE, 0, None),  # routing removed by someone
         (live("11", "13", 0.1), state(1), Phase.STALE, 0, None),  # primary moved
         (live("13"), state(3), Phase.AT_FULL, 0, None),

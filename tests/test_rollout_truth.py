@@ -10,7 +10,17 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox import Sandbox
-from tests.test_rollout_engine import TAG, alias, apply, estate, manifest, tags, write, writes
+from tests.test_rollout_engine import (
+    TAG,
+    alias,
+    apply,
+    backdate,
+    estate,
+    manifest,
+    tags,
+    write,
+    writes,
+)
 
 __all__ = ["estate"]  # the fixture, shared
 
@@ -173,3 +183,32 @@ def test_a_rollout_dropped_from_the_manifest_for_another_version_forgets_its_tag
     assert apply(sandbox, path) == 0
     assert alias(sandbox) == ("14", None)
     assert TAG not in tags(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("steps", "then"),
+    [
+        ("[20, 50]", 0.2),  # the live 10 % is below every step: the first is next
+        ("[5, 50]", 0.5),  # between two steps: the one above it is next
+        ("[10, 30, 50]", 0.3),  # on a step: the one after it
+    ],
+)
+def test_steps_changed_mid_rollout_carry_on_from_the_live_weight(
+    sandbox: Sandbox,
+    estate: Path,
+    capsys: pytest.CaptureFixture[str],
+    steps: str,
+    then: float,
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert "weight=0.1" in tags(sandbox)[TAG]  # every step records its weight
+    write(estate, manifest(f"{{steps: {steps}, bake: 1h}}"))
+    capsys.readouterr()
+    code = apply(sandbox, path, "--no-wait")
+    out = capsys.readouterr().out
+    assert (code, alias(sandbox)) == (0, ("12", 0.1)), out  # its bake is not over yet
+    assert "someone else" not in out
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", then)

@@ -122,25 +122,37 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
         if below == 0:
             return Position(Phase.NOT_STARTED)
         return Position(Phase.BAKING, below, adopted=weight)
-    if (
-        mine.weight is not None
-        and abs(mine.weight - weight) <= WEIGHT_TOLERANCE
-        and mine.step == sum(1 for w in rollout.weights if w < weight)
-    ):
-        # Believed only when the step agrees with the weight's place among the steps, as the
-        # engine records it: a tag rewritten to name a later step would otherwise skip steps.
-        return Position(Phase.BAKING, mine.step, mine.since, adopted=weight)
-    if step is None:
-        return Position(
-            Phase.STALE,
-            message=f"{weight:.4g} to {version_word(new)} is not a step of the rollout; "
-            "someone else set it",
-        )
-    if mine.step == step and mine.weight is None:
-        return Position(Phase.BAKING, step, mine.since)
-    if mine.step == step - 1:
+    # The step is the live weight's place among the steps, whatever step the tag names, so
+    # steps changed in the manifest carry on from where the traffic is, and a tag rewritten to
+    # name a later step skips none; the tag says since when that weight has been held.
+    at = step if step is not None else sum(1 for w in rollout.weights if w < weight)
+    adopted = None if step is not None else weight
+    held = recorded_weight(rollout, mine)
+    if held is not None and abs(held - weight) <= WEIGHT_TOLERANCE:
+        return Position(Phase.BAKING, at, mine.since, adopted=adopted)
+    if held is not None and step is not None and step == _next_step(rollout, held):
         return Position(Phase.BAKING, step)  # written, but killed before it was recorded
-    return Position(Phase.STALE, message=f"it is at step {step}, but step {mine.step} was recorded")
+    recorded = "" if held is None else f", not {held:.4g} as recorded"
+    return Position(
+        Phase.STALE,
+        message=f"it routes {weight:.4g} to {version_word(new)}{recorded}; someone else set it",
+    )
+
+
+def recorded_weight(rollout: Rollout, state: RolloutState) -> float | None:
+    """The weight a tag says is held: its ``weight=``, or (a tag without one) its step's."""
+    if state.weight is not None:
+        return state.weight
+    if state.step == 0:
+        return 0.0
+    if state.step <= len(rollout.weights):
+        return rollout.weights[state.step - 1]
+    return None
+
+
+def _next_step(rollout: Rollout, weight: float) -> int:
+    """The step (from 1) that follows ``weight``: the first above it."""
+    return 1 + sum(1 for w in rollout.weights if w <= weight + WEIGHT_TOLERANCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,12 +214,12 @@ def standing(
             if where.since is not None
             else f"after a {duration_text(rollout.bake)} bake from the next apply"
         )
+        total = len(rollout.steps) + 1
+        step = f"step {where.step} of {total}" if where.step else f"below step 1 of {total}"
         return Standing(
             phase,
             True,
-            f"under way, at {at} on {version_word(new)} "
-            f"(step {where.step} of {len(rollout.steps) + 1}); "
-            f"next: {after}% {due}",
+            f"under way, at {at} on {version_word(new)} ({step}); next: {after}% {due}",
         )
     if hold:
         return Standing(phase, False, f"not started: {hold}")
@@ -376,12 +388,10 @@ class Runner:
             if not self.wait:
                 return Outcome.IN_PROGRESS, self._due(state)
         else:
-            assert where.step >= 1
             old = self.live.version
             since = where.since
-            state = RolloutState(
-                old, self.new, where.step, since or self.clock(), weight=where.adopted
-            )
+            held = self.live.routing.weight if self.live.routing is not None else None
+            state = RolloutState(old, self.new, where.step, since or self.clock(), weight=held)
             if since is None:  # record the step it is at; its bake starts now
                 self._record(state)
         while True:
@@ -441,7 +451,7 @@ class Runner:
         weight = self.rollout.weights[step - 1]
         self._check_recorded()
         self._write(DesiredAlias(self.alias, state.old, self.description, Route(self.new, weight)))
-        state = RolloutState(state.old, self.new, step, self.clock())
+        state = RolloutState(state.old, self.new, step, self.clock(), weight=weight)
         self._record(state)
         percent = self.rollout.steps[step - 1]
         self.events.append(Event(state.since, percent, f"step {step}"))

@@ -3,8 +3,8 @@ started anywhere, resumes it: which versions, which step, since when, and any fa
 
 The value is words a person can read in the console, in the characters both AWS and Huawei
 Cloud allow in a tag value (FunctionGraph keeps it in a function tag the same way): ``from=12
-to=13 step=2 since=2026-11-22T04:00:00Z`` and, after a failure, ``failed=alarm
-why=payments-api-errors``. Pure: no network or clock.
+to=13 step=2 since=2026-11-22T04:00:00Z weight=0.25`` (the weight held since then) and, after a
+failure, ``failed=alarm why=payments-api-errors``. Pure: no network or clock.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class RolloutState:
     since: datetime
     failed: str | None = None  # one of FAILURES while a failure stands
     why: str = ""  # the alarm or hook that failed, shortened to tag characters
-    weight: float | None = None  # the weight held, when it is not the step's (found live)
+    weight: float | None = None  # the weight held since ``since`` (absent in older tags)
 
     def failing(self, failed: str, why: str, at: datetime) -> RolloutState:
         """The failure recorded, ``since`` now its moment: the plan says when it happened."""
