@@ -819,6 +819,7 @@ def test_permissions_are_least_privilege(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["permissions", "--plan", estate, "--provider", "functiongraph"]) == 0
     huawei = json.loads(capsys.readouterr().out)
     assert huawei["Statement"][0]["Action"] == [
+        "functiongraph:function:getAlias",  # plan reads each alias as the guard does
         "functiongraph:function:listAlias",
         "functiongraph:function:listVersion",
     ]

@@ -219,7 +219,7 @@ class FunctionGraphProvider:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    @needs("functiongraph:function:listAlias")
+    @needs("functiongraph:function:listAlias", "functiongraph:function:getAlias")
     def read_function(self, target: FunctionTarget) -> LiveFunction:
         from huaweicloudsdkfunctiongraph.v2 import ListVersionAliasesRequest  # noqa: PLC0415
 
