@@ -172,3 +172,26 @@ def test_a_seed_file_yaml_cannot_build_is_a_one_line_error(
     assert code == 1
     assert err.startswith(f"error: {seed}: not valid YAML"), err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "alias",
+    [
+        "{name: live, version: 1, routing: {weight: 0.1}}",
+        "{name: live, version: 1, routing: {version: 2}}",
+        "{name: live, version: 1, routing: {version: 2, weight: ten}}",
+        "{name: live, version: 1, routing: 2}",
+        "{name: live, version: 1, provisioned_concurrency: many}",
+    ],
+    ids=["no-version", "no-weight", "weight-text", "not-a-mapping", "concurrency-text"],
+)
+def test_a_seed_alias_lambda_cannot_read_is_one_line_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], alias: str
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(f"functions:\n  - {{name: f, versions: 3, aliases: [{alias}]}}\n", "utf-8")
+    code = main(["plan", str(ROOT / "manifests"), "--sandbox", "--sandbox-seed", str(seed)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {seed}: functions[0].aliases[0]"), err

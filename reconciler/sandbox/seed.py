@@ -146,15 +146,16 @@ def _function(data: Any, region: str, index: int) -> FunctionSeed | FunctionGrap
     for j, alias in enumerate(data.get("aliases") or []):
         if not isinstance(alias, Mapping) or "name" not in alias or "version" not in alias:
             raise SeedError(f"{where}.aliases[{j}]: each alias has a 'name' and a 'version'")
-        routing = alias.get("routing") or {}
-        weights = {str(routing["version"]): float(routing["weight"])} if routing else {}
         aliases.append(
             AliasSeed(
                 name=str(alias["name"]),
                 version=str(alias["version"]),
                 description=str(alias.get("description", "")),
-                routing=weights,
-                provisioned_concurrency=int(alias.get("provisioned_concurrency", 0)),
+                routing=_weights(alias.get("routing"), f"{where}.aliases[{j}].routing"),
+                provisioned_concurrency=_count(
+                    alias.get("provisioned_concurrency", 0),
+                    f"{where}.aliases[{j}].provisioned_concurrency",
+                ),
             )
         )
     return FunctionSeed(
@@ -166,6 +167,24 @@ def _function(data: Any, region: str, index: int) -> FunctionSeed | FunctionGrap
         alarms=_alarms(data.get("alarms") or [], where),
         hook=_hook(data.get("hook"), where),
     )
+
+
+def _weights(routing: Any, where: str) -> dict[str, float]:
+    """A seed alias's routing, ``{version, weight}``, as Lambda's weights; none when absent."""
+    if not routing:
+        return {}
+    if not isinstance(routing, Mapping) or set(routing) != {"version", "weight"}:
+        raise SeedError(f"{where}: a mapping of 'version' and 'weight', as in a manifest")
+    weight = routing["weight"]
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise SeedError(f"{where}.weight: a number from 0.0 to 1.0, not {str(weight)[:40]!r}")
+    return {str(routing["version"]): float(weight)}
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SeedError(f"{where}: a whole number, not {str(value)[:40]!r}")
+    return value
 
 
 def _alarms(data: Any, where: str) -> tuple[AlarmSeed, ...]:
