@@ -409,9 +409,11 @@ def apply(
                 hold=_freeze([Path(f) for f in loaded.files] if loaded else list(manifests or [])),
                 take_over=not rollouts_only,
             )
+    also = rollout_report.headline(rollouts)
     renderers: dict[Output, Callable[[ApplyReport], str]] = {
-        Output.text: render.apply_tail,  # the outcomes were printed as they landed
-        Output.markdown: render.apply_markdown,
+        # the outcomes were printed as they landed
+        Output.text: lambda report: render.apply_tail(report, also=also),
+        Output.markdown: lambda report: render.apply_markdown(report, also=also),
         Output.json: lambda report: rollout_report.with_rollouts(report, rollouts),
     }
     sys.stdout.write(renderers[output](outcome))  # the outcomes first, whatever happens next
@@ -523,9 +525,12 @@ def drift(
         assert loaded is not None
         the_plan = _make_plan(provider, loaded, connection)
         the_plan, rollouts = _rollouts_apart(the_plan, provider)
+    also = rollout_report.drift_headline(rollouts)
     renderers: dict[Output, Callable[[Plan], str]] = {
-        Output.text: lambda p: render.drift_text(p, colour=_colour()),
-        Output.markdown: lambda p: render.drift_markdown(p, limit=markdown_limit or None),
+        Output.text: lambda p: render.drift_text(p, colour=_colour(), also=also),
+        Output.markdown: lambda p: render.drift_markdown(
+            p, limit=markdown_limit or None, also=also
+        ),
         Output.json: lambda p: rollout_report.drift_json_with(render.drift_json(p), rollouts),
     }
     sys.stdout.write(renderers[output](the_plan))

@@ -278,24 +278,31 @@ def _worth_a_line(result: Result) -> bool:
     return result.outcome is not Outcome.UNCHANGED or bool(result.message)
 
 
-def apply_tail(report: ApplyReport) -> str:
-    """What follows the outcomes: whether the apply was interrupted, and the counts."""
+def apply_tail(report: ApplyReport, *, also: str = "") -> str:
+    """What follows the outcomes: whether the apply was interrupted, and the counts (``also``:
+    the rollouts')."""
     lines = []
     if report.interrupted:
         lines.append("Interrupted: the aliases marked skipped were not attempted; apply again.")
-    lines.append(report.summary())
+    lines.append(_and(report.summary(), also))
     return "\n".join(lines) + "\n"
 
 
-def drift_text(plan: Plan, *, colour: bool = False) -> str:
+def _and(sentence: str, also: str) -> str:
+    """``Apply: 1 created.`` and ``rollouts: 1 completed`` make one sentence."""
+    return f"{sentence.removesuffix('.')}; {also}." if also else sentence
+
+
+def drift_text(plan: Plan, *, colour: bool = False, also: str = "") -> str:
+    """``also``: the rollouts set apart, which are not drift."""
     if not drifted(plan):
         extra = (
             f" ({count(len(plan.unmanaged), 'unmanaged alias')} left alone.)"
             if plan.unmanaged
             else ""
         )
-        return f"No drift: {_matching(plan)}{extra}\n"
-    return drift_summary(plan) + "\n\n" + plan_text(plan, colour=colour)
+        return f"No drift: {_and(_matching(plan), also)}{extra}\n"
+    return _and(drift_summary(plan), also) + "\n\n" + plan_text(plan, colour=colour)
 
 
 def drifted(plan: Plan) -> bool:
@@ -536,8 +543,8 @@ def _summary_table(plan: Plan, budget: int) -> list[str]:
     return lines
 
 
-def apply_markdown(report: ApplyReport) -> str:
-    lines = [f"### reconcile apply: {report.summary().removeprefix('Apply: ')}", ""]
+def apply_markdown(report: ApplyReport, *, also: str = "") -> str:
+    lines = [f"### reconcile apply: {_and(report.summary().removeprefix('Apply: '), also)}", ""]
     shown = [r for r in report.results if _worth_a_line(r)]
     if shown:
         lines += ["| outcome | alias | note |", "|---|---|---|"]
@@ -548,10 +555,10 @@ def apply_markdown(report: ApplyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drift_markdown(plan: Plan, *, limit: int | None = COMMENT_LIMIT) -> str:
+def drift_markdown(plan: Plan, *, limit: int | None = COMMENT_LIMIT, also: str = "") -> str:
     if not drifted(plan):
-        return f"### No drift\n\n{_matching(plan)}\n"
-    return plan_markdown(plan, heading=f"### {drift_summary(plan)}", limit=limit)
+        return f"### No drift\n\n{_and(_matching(plan), also)}\n"
+    return plan_markdown(plan, heading=f"### {_and(drift_summary(plan), also)}", limit=limit)
 
 
 # -- json ----------------------------------------------------------------------------------------

@@ -212,3 +212,46 @@ def test_steps_changed_mid_rollout_carry_on_from_the_live_weight(
     backdate(sandbox, 3600)
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("12", then)
+
+
+def test_status_says_an_abort_in_words(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert run(sandbox, capsys, "rollout", "abort", "payments-api:live")[0] == 0
+    code, out = run(sandbox, capsys, "rollout", "status", str(path))
+    assert code == 0
+    assert "aborted by hand" in out, out
+    assert "by_hand" not in out
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert code == 4
+    assert "(aborted by hand)" in out, out
+
+
+def test_the_apply_and_drift_headlines_count_the_rollouts(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve", "--no-wait")
+    assert code == 0
+    assert (
+        "Apply: 0 created, 0 updated, 0 deleted, 0 unchanged, 0 stale, 0 failed; "
+        "rollouts: 1 in progress.\n"
+    ) in out
+    args = ("apply", str(path), "--auto-approve", "--no-wait", "-o", "markdown")
+    code, out = run(sandbox, capsys, *args)
+    assert code == 0
+    assert out.startswith(
+        "### reconcile apply: 0 created, 0 updated, 0 deleted, 0 unchanged, 0 stale, 0 failed; "
+        "rollouts: 1 in progress.\n"
+    ), out
+    code, out = run(sandbox, capsys, "drift", str(path))
+    assert code == 0
+    assert out.startswith(
+        "No drift: 0 managed aliases match the manifests; 1 rollout in progress (not drift).\n"
+    ), out
+    code, out = run(sandbox, capsys, "drift", str(path), "-o", "markdown")
+    assert out.startswith("### No drift\n\n0 managed aliases match the manifests; 1 rollout in "), (
+        out
+    )

@@ -78,7 +78,7 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
     mine = state if state is not None and state.new == new else None
     routing = live.routing
     if mine is not None and mine.failed:
-        why = f"{mine.failed}: {mine.why}" if mine.why else mine.failed
+        why = mine.failure_words()
         if live.version == new and routing is None:
             return Position(Phase.DONE, message="moved to the new version by someone else")
         if live.version == mine.old and routing is not None and routing.version == new:
@@ -561,7 +561,7 @@ class Runner:
             return
         recorded = RolloutState.from_tag(value)
         if recorded.new == self.new and recorded.failed:
-            why = f"{recorded.failed}: {recorded.why}" if recorded.why else recorded.failed
+            why = recorded.failure_words()
             raise _Stop(
                 Outcome.ROLLED_BACK,
                 f"a failure was recorded meanwhile by another run ({why}); no step made",

@@ -27,12 +27,34 @@ def result_line(result: RolloutResult) -> str:
 
 
 def summary(results: Sequence[RolloutResult]) -> str:
-    counts = [
+    return f"Rollouts: {counts(results)}."
+
+
+def counts(results: Sequence[RolloutResult]) -> str:
+    """``1 completed, 1 rolled back``: how many rollouts ended each way."""
+    return ", ".join(
         f"{sum(1 for r in results if r.outcome is o)} {o.value}"
         for o in Outcome
         if any(r.outcome is o for r in results)
-    ]
-    return "Rollouts: " + ", ".join(counts) + "."
+    )
+
+
+def headline(results: Sequence[RolloutResult]) -> str:
+    """What the apply's headline adds for its rollouts: ``rollouts: 1 in progress``, or ""."""
+    return f"rollouts: {counts(results)}" if results else ""
+
+
+def drift_headline(found: Sequence[RolloutStatus]) -> str:
+    """What the drift headline adds: ``1 rollout in progress (not drift)``, or ""."""
+    if not found:
+        return ""
+    phases = list(dict.fromkeys(s.where.phase for s in found))
+    parts = []
+    for i, phase in enumerate(phases):
+        number = sum(1 for s in found if s.where.phase is phase)
+        noun = f" rollout{'s' * (number != 1)}" if i == 0 else ""
+        parts.append(f"{number}{noun} {phase.value}")
+    return ", ".join(parts) + " (not drift)"
 
 
 def results_text(results: Sequence[RolloutResult]) -> str:
