@@ -414,3 +414,54 @@ def test_the_rollout_policy_moves_only_the_aliases_of_functions_with_rollouts(
     actions = {a for s in document["Statement"] for a in s["Action"]}
     assert "functiongraph:function:updateAlias" not in actions
     assert all("*/*" not in r for s in document["Statement"] for r in s["Resource"])
+
+
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        ({"sys_tags": []}, {}),  # no tags: the key may be left out
+        ({"tags": None, "sys_tags": None}, {}),
+        ({"tags": [{"key": TAG, "value": "from=v3"}]}, {TAG: "from=v3"}),
+        ({"tags": [{"key": TAG}]}, {TAG: ""}),  # an empty value may be left out too
+        ({"tags": [{"key": 7, "value": "x"}]}, None),
+        ({"tags": {"key": TAG}}, None),
+    ],
+)
+def test_a_tag_listing_is_read_as_the_api_may_answer_it(body: Any, read: Any) -> None:
+    import http.server  # noqa: PLC0415
+
+    from reconciler.errors import MalformedAnswerError  # noqa: PLC0415
+    from reconciler.live import FunctionTarget  # noqa: PLC0415
+    from reconciler.providers.functiongraph import FunctionGraphProvider  # noqa: PLC0415
+
+    class Answers(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        target = FunctionTarget(PROJECT, REGION, "payments", "", "functiongraph", "default")
+        if read is None:
+            with pytest.raises(MalformedAnswerError, match="reading the tags of"):
+                provider.tags(target)
+        else:
+            assert provider.tags(target) == read
+    finally:
+        server.shutdown()
+        server.server_close()

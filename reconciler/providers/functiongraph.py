@@ -453,7 +453,8 @@ class FunctionGraphProvider:
             raise
         with _malformed(doing):
             data = answer.to_json_object()
-            entries = data.get("tags") if isinstance(data, dict) else None
+            # A function without tags may be answered without the list, or with null.
+            entries = (data.get("tags") or []) if isinstance(data, dict) else None
             if not isinstance(entries, list) or not all(
                 isinstance(e, dict)
                 and isinstance(e.get("key"), str)
