@@ -465,3 +465,18 @@ def test_a_tag_listing_is_read_as_the_api_may_answer_it(body: Any, read: Any) ->
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_rollouts_only_moves_a_rollout_under_way_and_starts_none(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0
+    assert alias(sandbox) == ("v3", None)  # not started: that is the approved apply's
+    assert writes(sandbox) == 0
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0
+    assert alias(sandbox) == ("v3", 50)
+    assert writes(sandbox) == 2
