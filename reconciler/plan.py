@@ -136,6 +136,7 @@ class Change:
             self.recorded,
             name=f"{self.target.name}:{self.alias}",
             hold=self.hold,
+            named=self.target.provider == "functiongraph",
         )
 
     @property

@@ -480,3 +480,34 @@ def test_rollouts_only_moves_a_rollout_under_way_and_starts_none(
     assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0
     assert alias(sandbox) == ("v3", 50)
     assert writes(sandbox) == 2
+
+
+def test_versions_named_with_digits_are_said_exactly_as_named(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FunctionGraph versions are names: "3" is not "v3" (a version that exists as well), so
+    every rollout message names the version apply writes, never a v before it."""
+    service = sandbox.app.functiongraph
+    service.add_function(PROJECT, REGION, "payments", versions=["3", "4"])
+    service.put_alias(PROJECT, REGION, "payments", "live", version="3")
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}", version='"4"'))
+    capsys.readouterr()
+    assert apply(sandbox, path, "--no-wait") == 0
+    out = capsys.readouterr().out
+    assert "10% on 4 (step 1 of 3)" in out, out
+    code, out = run(sandbox, capsys, "rollout", "status", str(path))
+    assert code == 0, out
+    assert "payments:live  3 -> 4  in progress  step 1 of 3  10% on 4  since " in out, out
+    code, out = run(
+        sandbox,
+        capsys,
+        "rollout",
+        "abort",
+        "payments:live",
+        "--provider",
+        "functiongraph",
+        "--region",
+        REGION,
+    )
+    assert code == 0, out
+    assert "aborted: rolled back to 3; 4 stays out until a retry" in out, out

@@ -26,6 +26,7 @@ from reconciler.errors import (
     PreconditionFailedError,
     ProviderError,
 )
+from reconciler.functiongraph import PROVIDER as FUNCTIONGRAPH
 from reconciler.live import WEIGHT_TOLERANCE, DesiredAlias, FunctionTarget, LiveAlias, Route
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.base import AliasWriter
@@ -38,6 +39,11 @@ POLL_MIN_SECONDS = 0.2
 CLOCK_SKEW = timedelta(minutes=1)  # a recorded start later than now by more is not believed
 ROLLBACK_ATTEMPTS = 3  # a rollback met by other runners' steps is made again, guarded, this often
 Clock = Callable[[], datetime]
+
+
+def versions_named(target: FunctionTarget) -> bool:
+    """Whether the function's versions are names (FunctionGraph's), said as they are."""
+    return target.provider == FUNCTIONGRAPH
 
 
 def utc_now() -> datetime:
@@ -73,7 +79,14 @@ def step_of(rollout: Rollout, weight: float) -> int | None:
     )
 
 
-def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | None) -> Position:
+def position(
+    rollout: Rollout,
+    new: str,
+    live: LiveAlias,
+    state: RolloutState | None,
+    *,
+    named: bool = False,
+) -> Position:
     """Where the rollout of ``live`` to version ``new`` stands. Pure."""
     mine = state if state is not None and state.new == new else None
     routing = live.routing
@@ -88,26 +101,27 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
         return Position(
             Phase.STALE,
             message=f"rolled back earlier ({why}), then changed by someone else "
-            f"(now {version_word(live.version)})",
+            f"(now {version_word(live.version, named=named)})",
         )
     if live.version == new:
         if routing is None:
             return Position(Phase.AT_FULL if mine is not None else Phase.DONE)
         return Position(
             Phase.STALE,
-            message=f"it is on {version_word(new)} with routing to "
-            f"{version_word(routing.version)}, which no step makes",
+            message=f"it is on {version_word(new, named=named)} with routing to "
+            f"{version_word(routing.version, named=named)}, which no step makes",
         )
     if mine is not None and mine.step >= 1:
         if mine.old != live.version:
             return Position(
                 Phase.STALE,
-                message=f"it is on {version_word(live.version)}, not "
-                f"{version_word(mine.old)} as recorded",
+                message=f"it is on {version_word(live.version, named=named)}, not "
+                f"{version_word(mine.old, named=named)} as recorded",
             )
         if routing is None or routing.version != new:
             return Position(
-                Phase.STALE, message=f"its routing to {version_word(new)} was removed or changed"
+                Phase.STALE,
+                message=f"its routing to {version_word(new, named=named)} was removed or changed",
             )
     if routing is None or routing.version != new:
         return Position(Phase.NOT_STARTED)
@@ -135,7 +149,8 @@ def position(rollout: Rollout, new: str, live: LiveAlias, state: RolloutState | 
     recorded = "" if held is None else f", not {held:.4g} as recorded"
     return Position(
         Phase.STALE,
-        message=f"it routes {weight:.4g} to {version_word(new)}{recorded}; someone else set it",
+        message=f"it routes {weight:.4g} to {version_word(new, named=named)}{recorded}; "
+        "someone else set it",
     )
 
 
@@ -174,10 +189,11 @@ def standing(
     *,
     name: str,
     hold: str = "",
+    named: bool = False,
 ) -> Standing:
     """Where the rollout of ``live`` (``name`` is FUNCTION:ALIAS) to ``new`` stands and what apply
     will do to it now, from the live alias and its recorded state, as the runner decides. Pure."""
-    where = position(rollout, new, live, recorded)
+    where = position(rollout, new, live, recorded, named=named)
     phase = where.phase
     if phase is Phase.FAILED:
         assert recorded is not None
@@ -194,7 +210,7 @@ def standing(
             phase,
             True,
             f"{recorded.failure_words()} at {_time(recorded.since)}: apply rolls back to "
-            f"{version_word(recorded.old)}",
+            f"{version_word(recorded.old, named=named)}",
         )
     if phase is Phase.STALE:
         return Standing(phase, False, f"stopped: {where.message}; apply leaves it as it is")
@@ -204,9 +220,8 @@ def standing(
             return Standing(
                 phase,
                 False,
-                f"held at {at} on {version_word(new)}: {hold}; apply moves nothing, and rolls "
-                "back if an "
-                "alarm fires",
+                f"held at {at} on {version_word(new, named=named)}: {hold}; apply moves nothing, "
+                "and rolls back if an alarm fires",
             )
         after = rollout.steps[where.step] if where.step < len(rollout.steps) else 100
         due = (
@@ -219,7 +234,8 @@ def standing(
         return Standing(
             phase,
             True,
-            f"under way, at {at} on {version_word(new)} ({step}); next: {after}% {due}",
+            f"under way, at {at} on {version_word(new, named=named)} ({step}); "
+            f"next: {after}% {due}",
         )
     if hold:
         return Standing(phase, False, f"not started: {hold}")
@@ -344,18 +360,20 @@ class Runner:
                 f"the plan showed it rolled back ({planned.failure_words()}), and that failure "
                 "was cleared since; nothing written: plan again"
             )
-        where = position(self.rollout, self.new, self.live, self.state)
+        where = position(
+            self.rollout, self.new, self.live, self.state, named=versions_named(self.target)
+        )
         phase = where.phase
         recorded = self.state is not None and self.state.new == self.new
         if not self.take_over and not recorded and phase in (Phase.NOT_STARTED, Phase.BAKING):
             return Outcome.UNCHANGED, (
-                f"routing to {version_word(self.new)} that no rollout recorded; not taken over by "
+                f"routing to {self._said(self.new)} that no rollout recorded; not taken over by "
                 "--rollouts-only: an approved apply takes it over, or starts the rollout"
             )
         if phase is Phase.STALE:
             return Outcome.STALE, f"{where.message}; left as it is, the rollout stopped"
         if phase is Phase.DONE:
-            return Outcome.UNCHANGED, where.message or f"already on {version_word(self.new)}"
+            return Outcome.UNCHANGED, where.message or f"already on {self._said(self.new)}"
         if phase is Phase.FAILED:
             return Outcome.ROLLED_BACK, (
                 f"rolled back earlier ({where.message}); no write while that failure stands. "
@@ -401,7 +419,7 @@ class Runner:
             if self.hold:
                 return (
                     Outcome.IN_PROGRESS,
-                    f"held at {self._percent()}% on {version_word(self.new)}: {self.hold}",
+                    f"held at {self._percent()}% on {self._said(self.new)}: {self.hold}",
                 )
             if state.step == len(self.rollout.steps):
                 state = self._promote(state)
@@ -427,7 +445,7 @@ class Runner:
             if self.stop.wait(min(poll, left)):
                 return Outcome.INTERRUPTED, (
                     f"stopped during the bake of step {state.step}; traffic stays at "
-                    f"{self._percent()}% on {version_word(self.new)}. Apply again to resume"
+                    f"{self._percent()}% on {self._said(self.new)}. Apply again to resume"
                 )
 
     def _alarm(self) -> tuple[str, str] | None:
@@ -457,7 +475,7 @@ class Runner:
         self.events.append(Event(state.since, percent, f"step {step}"))
         self.say(
             "step",
-            f"{percent}% on {version_word(self.new)} "
+            f"{percent}% on {self._said(self.new)} "
             f"(step {step} of {len(self.rollout.steps) + 1}); "
             f"next step after {duration_text(self.rollout.bake)}",
         )
@@ -469,7 +487,7 @@ class Runner:
         state = RolloutState(state.old, self.new, len(self.rollout.steps) + 1, self.clock())
         self._record(state)
         self.events.append(Event(state.since, 100, "100%"))
-        self.say("step", f"100% on {version_word(self.new)} (step {state.step} of {state.step})")
+        self.say("step", f"100% on {self._said(self.new)} (step {state.step} of {state.step})")
         return state
 
     def _finish(self, state: RolloutState) -> tuple[Outcome, str]:
@@ -479,8 +497,8 @@ class Runner:
             if not answer.ok:
                 return self._fail(state, "hook", self.rollout.after, why=answer.why)
         self.cloud.untag(self.target, tag_key(self.alias))
-        self.say("done", f"{version_word(self.new)} takes all the traffic")
-        return Outcome.COMPLETED, f"{version_word(state.old)} -> {version_word(self.new)} done"
+        self.say("done", f"{self._said(self.new)} takes all the traffic")
+        return Outcome.COMPLETED, f"{self._said(state.old)} -> {self._said(self.new)} done"
 
     def _fail(
         self, state: RolloutState, failed: str, name: str, *, why: str = "", moved: bool = True
@@ -524,8 +542,8 @@ class Runner:
                 "so the next apply rolls it back",
             )
         self.events.append(Event(self.clock(), 0, "rolled back"))
-        self.say("rolled back", f"to {version_word(state.old)}: {why}")
-        return Outcome.ROLLED_BACK, f"rolled back to {version_word(state.old)}: {why}"
+        self.say("rolled back", f"to {self._said(state.old)}: {why}")
+        return Outcome.ROLLED_BACK, f"rolled back to {self._said(state.old)}: {why}"
 
     def _write(self, desired: DesiredAlias, *, stoppable: bool = True) -> None:
         """One UpdateAlias, guarded by the RevisionId of the last answer; a 412 that is not our
@@ -542,7 +560,7 @@ class Runner:
             if not current.satisfies(desired):
                 raise _Stop(
                     Outcome.STALE,
-                    f"the alias was changed by someone else (now {version_word(current.version)}"
+                    f"the alias was changed by someone else (now {self._said(current.version)}"
                     + (f", {current.routing}" if current.routing else "")
                     + "); left as it is, the rollout stopped",
                 ) from None
@@ -575,12 +593,15 @@ class Runner:
         if self.stop.is_set():
             raise _Stop(
                 Outcome.INTERRUPTED,
-                f"stopped; traffic stays at {self._percent()}% on {version_word(self.new)}. "
+                f"stopped; traffic stays at {self._percent()}% on {self._said(self.new)}. "
                 "Apply again to "
                 "resume",
             )
 
     # -- words -----------------------------------------------------------------------------------
+
+    def _said(self, version: str) -> str:
+        return version_word(version, named=versions_named(self.target))
 
     def _percent(self) -> int:
         if self.live.version == self.new:
@@ -593,7 +614,7 @@ class Runner:
     def _due(self, state: RolloutState) -> str:
         due = state.since + timedelta(seconds=self.rollout.bake)
         return (
-            f"at {self._percent()}% on {version_word(self.new)} (step {state.step} of "
+            f"at {self._percent()}% on {self._said(self.new)} (step {state.step} of "
             f"{len(self.rollout.steps) + 1}); next step due {due.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         )
 
@@ -717,10 +738,11 @@ def forget_replaced(results: Sequence[Result], cloud: RolloutCloud) -> list[str]
         try:
             cloud.untag(change.target, tag_key(change.alias))
         except ProviderError as exc:
+            said = version_word(change.replaces.new, named=versions_named(change.target))
             problems.append(
                 f"{change.address}: the record of the rollout it ended, the tag "
                 f"{tag_key(change.alias)}, was not removed ({exc}); remove it, or a later "
-                f"rollout to {version_word(change.replaces.new)} stops as changed by someone else"
+                f"rollout to {said} stops as changed by someone else"
             )
     return problems
 

@@ -39,10 +39,11 @@ def duration_text(seconds: int) -> str:
     return "".join(parts)
 
 
-def version_word(version: str) -> str:
-    """A version as rollout messages say it: Lambda's 13 as v13; a name (FunctionGraph's v4,
-    1.0) as it is, never vv4."""
-    return f"v{version}" if version.isdigit() else version
+def version_word(version: str, *, named: bool = False) -> str:
+    """A version as rollout messages say it: Lambda's 13 as v13. FunctionGraph's versions
+    (``named``) are names, said exactly as apply writes them: "3" and "v3" are two versions.
+    Without the cloud known, a name (v4, 1.0) is said as it is, never vv4."""
+    return version if named or not version.isdigit() else f"v{version}"
 
 
 def linear_steps(increment: int) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.render import _md, _row, apply_json, inert_text
-from reconciler.rollout.engine import Outcome, Phase, RolloutResult
+from reconciler.rollout.engine import Outcome, Phase, RolloutResult, versions_named
 from reconciler.rollout.model import version_word
 from reconciler.rollout.status import RolloutStatus
 
@@ -145,10 +145,10 @@ def status_text(found: Sequence[RolloutStatus]) -> str:
     for s in found:
         parts = [
             inert_text(s.address),
-            f"{version_word(s.old)} -> {version_word(s.new)}",
+            f"{s.said(s.old)} -> {s.said(s.new)}",
             s.where.phase.value,
             f"step {s.step_text()}",
-            f"{s.percent}% on {version_word(s.new)}",
+            f"{s.percent}% on {s.said(s.new)}",
         ]
         since = s.where.since or (s.state.since if s.state else None)
         if since is not None:
@@ -177,10 +177,10 @@ def status_markdown(found: Sequence[RolloutStatus]) -> str:
         lines.append(  # each cell's '|' escaped: GFM splits cells at it even in code spans
             _row(
                 _md(s.address),
-                f"{_md(version_word(s.old))} &rarr; {_md(version_word(s.new))}",
+                f"{_md(s.said(s.old))} &rarr; {_md(s.said(s.new))}",
                 s.where.phase.value,
                 s.step_text(),
-                f"{s.percent}% on {_md(version_word(s.new))}",
+                f"{s.percent}% on {_md(s.said(s.new))}",
                 due,
                 alarms,
             )
@@ -195,7 +195,7 @@ def status_chart(s: RolloutStatus) -> str:
     steps = [0, *s.rollout.steps, 100]
     reached = 0 if s.where.phase in (Phase.FAILED, Phase.ROLLBACK_PENDING) else s.percent
     bars = [w if w <= reached else 0 for w in steps]
-    versions = f"{version_word(s.old)} to {version_word(s.new)}"
+    versions = f"{s.said(s.old)} to {s.said(s.new)}"
     title = f"{s.change.target.name}:{s.change.alias} {versions}: {s.where.phase.value}"
     labels = ", ".join(f'"{w}%"' for w in steps)
     return "\n".join(
@@ -204,7 +204,7 @@ def status_chart(s: RolloutStatus) -> str:
             "xychart-beta",
             f'    title "{_mermaid_text(title)}"',
             f"    x-axis [{labels}]",
-            f'    y-axis "% on {_mermaid_text(version_word(s.new))}" 0 --> 100',
+            f'    y-axis "% on {_mermaid_text(s.said(s.new))}" 0 --> 100',
             f"    bar [{', '.join(map(str, bars))}]",
             f"    line [{', '.join(map(str, steps))}]",
             "```",
@@ -224,13 +224,14 @@ def events_chart(result: RolloutResult) -> str | None:
         for e in result.events
     )
     title = f"{change.target.name}:{change.alias} {result.outcome.value}"
+    said = version_word(new, named=versions_named(change.target))
     return "\n".join(
         [
             "```mermaid",
             "xychart-beta",
             f'    title "{_mermaid_text(title)}"',
             f"    x-axis [{labels}]",
-            f'    y-axis "% on {_mermaid_text(version_word(new))}" 0 --> 100',
+            f'    y-axis "% on {_mermaid_text(said)}" 0 --> 100',
             f"    line [{', '.join(str(e.percent) for e in result.events)}]",
             "```",
         ]
@@ -245,7 +246,7 @@ def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
         rows = [
             _row(
                 _md(s.address),
-                f"{_md(version_word(s.old))} &rarr; {_md(version_word(s.new))}",
+                f"{_md(s.said(s.old))} &rarr; {_md(s.said(s.new))}",
                 s.where.phase.value,
             )
             for s in found
@@ -260,13 +261,9 @@ def drift_rollouts(found: Sequence[RolloutStatus], output: str) -> str:
         return "\n".join([*head, *rows]) + "\n"
     lines = ["", "Rollouts (not drift):"]
     lines += [
-        f"  {inert_text(s.address)}: {version_word(s.old)} -> {version_word(s.new)} "
+        f"  {inert_text(s.address)}: {s.said(s.old)} -> {s.said(s.new)} "
         f"{s.where.phase.value}"
-        + (
-            f", {s.percent}% on {version_word(s.new)}"
-            if s.where.phase.value == "in progress"
-            else ""
-        )
+        + (f", {s.percent}% on {s.said(s.new)}" if s.where.phase.value == "in progress" else "")
         + (f" ({inert_text(s.where.message)})" if s.where.message else "")
         for s in found
     ]

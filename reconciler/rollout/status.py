@@ -8,7 +8,7 @@ each, and keep the tag in step with it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from reconciler.rollout.engine import (
     read_states,
     rollout_changes,
     utc_now,
+    versions_named,
 )
 from reconciler.rollout.model import Rollout, version_word
 from reconciler.rollout.state import RolloutState, StateError, tag_key
@@ -50,6 +51,10 @@ class RolloutStatus:
     @property
     def address(self) -> str:
         return self.change.address
+
+    def said(self, version: str) -> str:
+        """A version as people say it: v13 on Lambda, FunctionGraph's exactly as named."""
+        return version_word(version, named=versions_named(self.change.target))
 
     @property
     def due(self) -> datetime | None:
@@ -106,7 +111,9 @@ def statuses(plan: Plan, cloud: RolloutCloud, *, alarms: bool = True) -> list[Ro
             where = Position(Phase.STALE, message=str(state))
             state = None
         else:
-            where = position(after.rollout, after.version, live, state)
+            where = position(
+                after.rollout, after.version, live, state, named=versions_named(change.target)
+            )
         if where.phase not in SHOWN:
             continue
         old = state.old if state is not None and state.new == after.version else live.version
@@ -141,6 +148,12 @@ def _with_alarms(found: list[RolloutStatus], cloud: RolloutCloud) -> list[Rollou
         )
         for s in found
     ]
+
+
+def _said(target: FunctionTarget) -> Callable[[str], str]:
+    """How this function's versions are said: Lambda's 13 as v13, FunctionGraph's as named."""
+    named = versions_named(target)
+    return lambda version: version_word(version, named=named)
 
 
 # -- a person's hand ---------------------------------------------------------------------------
@@ -189,6 +202,7 @@ def promote(
     """100 % on the new version now, skipping the bakes and gates left; the record is removed."""
     live, state = _read(provider, cloud, target, alias)
     address = target.alias_address(alias)
+    said = _said(target)
     if live.routing is not None:
         new = live.routing.version
     elif state is not None and live.version == state.old:
@@ -200,7 +214,7 @@ def promote(
         cloud.untag(target, tag_key(alias))
     return Handled(
         address,
-        f"promoted: {version_word(new)} takes all the traffic (was {version_word(live.version)})",
+        f"promoted: {said(new)} takes all the traffic (was {said(live.version)})",
     )
 
 
@@ -215,6 +229,7 @@ def abort(
     version with no routing. It stands until a new version or a retry."""
     live, state = _read(provider, cloud, target, alias)
     address = target.alias_address(alias)
+    said = _said(target)
     if state is not None and not state.failed and live.version in (state.old, state.new):
         old, new = state.old, state.new
     elif live.routing is not None:
@@ -254,7 +269,7 @@ def abort(
         )
     return Handled(
         address,
-        f"aborted: rolled back to {version_word(old)}; {version_word(new)} stays out until a retry",
+        f"aborted: rolled back to {said(old)}; {said(new)} stays out until a retry",
     )
 
 
@@ -264,13 +279,13 @@ def retry(
     """Forget a failed rollout, so the next apply starts it over."""
     _, state = _read(provider, cloud, target, alias)
     address = target.alias_address(alias)
+    said = _said(target)
     if state is None or not state.failed:
         raise InputError(f"{address} has no failed rollout to retry")
     cloud.untag(target, tag_key(alias))
     return Handled(
         address,
-        f"the failure ({state.failed}) is forgotten: the next apply starts "
-        f"{version_word(state.new)} over",
+        f"the failure ({state.failed}) is forgotten: the next apply starts {said(state.new)} over",
     )
 
 
