@@ -425,6 +425,11 @@ def test_the_rollout_policy_moves_only_the_aliases_of_functions_with_rollouts(
         ({"tags": [{"key": TAG}]}, {TAG: ""}),  # an empty value may be left out too
         ({"tags": [{"key": 7, "value": "x"}]}, None),
         ({"tags": {"key": TAG}}, None),
+        # One key twice, one value saying the rollout failed and one not: neither is believed.
+        (
+            {"tags": [{"key": TAG, "value": "from=v3 failed=alarm"}, {"key": TAG, "value": "x"}]},
+            None,
+        ),
     ],
 )
 def test_a_tag_listing_is_read_as_the_api_may_answer_it(body: Any, read: Any) -> None:

@@ -462,6 +462,10 @@ class FunctionGraphProvider:
                 for e in entries
             ):
                 raise MalformedAnswerError("tags is not a list of {key, value} texts")
+            keys = [e["key"] for e in entries]
+            twice = next((k for k in keys if keys.count(k) > 1), None)
+            if twice is not None:  # which value stands would depend on the order listed
+                raise MalformedAnswerError(f"tag {twice!r} twice in one listing")
         return {e["key"]: e.get("value") or "" for e in entries}
 
     @needs("functiongraph:function:createTags")
