@@ -16,6 +16,7 @@ FUNCTION_ARN_MAX = 140
 LIST_MAX_ITEMS = 10_000
 LATEST = "$LATEST"
 VERSION_MAX = 1024  # FunctionVersion's length limit in the API
+TAGS_MAX = 50  # user tags a Lambda function holds (TagResource refuses more)
 
 # Patterns are ASCII only ([0-9], never \d, which also matches other scripts' digits); their
 # text is also the JSON Schema's, so the schema and validation say the same.

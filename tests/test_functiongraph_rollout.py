@@ -516,3 +516,75 @@ def test_versions_named_with_digits_are_said_exactly_as_named(
     )
     assert code == 0, out
     assert "aborted: rolled back to 3; 4 stays out until a retry" in out, out
+
+
+def fill_tags(sandbox: Sandbox, count: int) -> None:
+    """The function's own tags, as its team set them (FunctionGraph holds 20 a function)."""
+    items = [KvItem(key=f"team{i}", value="payments") for i in range(count)]
+    body = UpdateFunctionTagsRequestBody(action="create", tags=items)
+    fg_client(sandbox).create_tags(CreateTagsRequest("functions", URN, body))
+
+
+def test_a_function_with_no_room_for_the_rollout_tag_is_refused_while_planning(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    fill_tags(sandbox, 19)
+    assert run(sandbox, capsys, "plan", str(path))[0] == 0  # room for one more
+    fill_tags(sandbox, 20)
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 1, out
+    assert "payments.yaml:6:5: payments:live: the function has 20 tags" in out, out
+    assert "the function has 20 tags, and FunctionGraph holds at most 20" in out, out
+    assert apply(sandbox, path, "--no-wait") == 1
+    assert alias(sandbox) == ("v3", None)
+    assert writes(sandbox) == 0
+
+
+def test_a_rollout_tag_refused_at_apply_moves_no_traffic(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The function fills up between plan and apply: the step is recorded before it is
+    written, so the refused tag leaves the traffic where it was."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(path), "--out", str(saved))[0] == 0
+    fill_tags(sandbox, 20)
+    code, out = run(
+        sandbox,
+        capsys,
+        "apply",
+        str(saved),
+        "--auto-approve",
+        "--no-wait",
+        "--manifests",
+        str(estate),
+    )
+    assert code == 1, out
+    assert "20 tags" in out, out
+    assert alias(sandbox) == ("v3", None)
+    assert writes(sandbox) == 0
+
+
+def test_abort_rolls_back_even_when_it_cannot_record_the_abort(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", additional_version_weights={"v4": 10}
+    )
+    fill_tags(sandbox, 20)
+    code, out = run(
+        sandbox,
+        capsys,
+        "rollout",
+        "abort",
+        "payments:live",
+        "--provider",
+        "functiongraph",
+        "--region",
+        REGION,
+    )
+    assert code == 1, out
+    assert "rolled back to v3, but the abort was not recorded" in out, out
+    assert alias(sandbox) == ("v3", None)
+    assert TAG not in tags(sandbox)

@@ -402,6 +402,9 @@ class Runner:
                     return self._fail(
                         state, "hook", self.rollout.before, why=answer.why, moved=False
                     )
+            # Recorded before the first write: a function that refuses the tag (at its tag
+            # limit, say) has no traffic moved that no record accounts for.
+            self._record(state)
             state = self._step(state, 1)
             if not self.wait:
                 return Outcome.IN_PROGRESS, self._due(state)

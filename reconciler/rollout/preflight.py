@@ -2,8 +2,9 @@
 
 For each rollout that has not begun: the new version is published with the same execution role
 and dead-letter configuration as the old one (as for any weighted alias), the alias has no
-provisioned concurrency, every alarm exists (DescribeAlarms, 100 names a call) and every hook
-function exists (GetFunction).
+provisioned concurrency, every alarm exists (DescribeAlarms, 100 names a call), every hook
+function exists (GetFunction), and the function has room for the rollout's tag (Lambda holds 50
+tags a function, FunctionGraph 20): a rollout that cannot record its step must move no traffic.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler import contract
+from reconciler import functiongraph as fg
 from reconciler.errors import Problem
 from reconciler.live import FunctionTarget
 from reconciler.manifests import Source
@@ -19,6 +21,7 @@ from reconciler.planner import DesiredFunction
 from reconciler.preflight import routing_problems
 from reconciler.providers.base import VersionReader
 from reconciler.rollout.cloud import RolloutCloud
+from reconciler.rollout.state import tag_key
 
 
 def hook_target(target: FunctionTarget, hook: str) -> FunctionTarget:
@@ -51,11 +54,46 @@ def rollout_problems(
     }
     hooks: dict[FunctionTarget, bool] = {}
     problems: list[Problem] = []
+    full = _no_room(changes, cloud)
     for change in changes:
         where = sources.get((change.target, change.alias), Source(change.address, 0, 0))
-        for message in _check(change, reader, existing, hooks):
+        messages = _check(change, reader, existing, hooks)
+        if (change.target, change.alias) in full:
+            messages.append(full[(change.target, change.alias)])
+        for message in messages:
             problems.append(Problem(where.path, where.line, where.column, message))
     return problems
+
+
+def _no_room(
+    changes: Sequence[Change], cloud: RolloutCloud
+) -> dict[tuple[FunctionTarget, str], str]:
+    """The rollouts whose function has no room left for their tag: the tag is written before
+    the first step, and a function at its cloud's tag limit refuses it. A rollout whose tag
+    exists already overwrites it, which needs no room."""
+    wanting: dict[FunctionTarget, list[Change]] = {}
+    for change in changes:
+        wanting.setdefault(change.target, []).append(change)
+    full: dict[tuple[FunctionTarget, str], str] = {}
+    for target in sorted(wanting, key=lambda t: t.address):
+        tags = cloud.tags(target)
+        new = [c for c in wanting[target] if tag_key(c.alias) not in tags]
+        cloud_name, most = (
+            ("FunctionGraph", fg.TAGS_MAX)
+            if target.provider == fg.PROVIDER
+            else ("Lambda", contract.TAGS_MAX)
+        )
+        # Lambda does not count its own aws: tags against the limit.
+        held = len([k for k in tags if target.provider == fg.PROVIDER or not k.startswith("aws:")])
+        if not new or held + len(new) <= most:
+            continue
+        for change in new:
+            full[(change.target, change.alias)] = (
+                f"{target.name}:{change.alias}: the function has {held} tags, and "
+                f"{cloud_name} holds at most {most} a function; a rollout records its step "
+                f"in the tag {tag_key(change.alias)}: remove a tag of the function first"
+            )
+    return full
 
 
 def _check(

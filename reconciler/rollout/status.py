@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.errors import InputError, PreconditionFailedError
+from reconciler.errors import InputError, PreconditionFailedError, ProviderError, ReconcilerError
 from reconciler.live import DesiredAlias, FunctionTarget, LiveAlias
 from reconciler.plan import Change, Plan
 from reconciler.providers.base import AliasWriter
@@ -239,7 +239,11 @@ def abort(
     recorded = (
         state if state is not None and state.new == new else RolloutState(old, new, 0, clock())
     )
-    cloud.tag(target, tag_key(alias), recorded.failing("aborted", "by hand", clock()).to_tag())
+    try:
+        cloud.tag(target, tag_key(alias), recorded.failing("aborted", "by hand", clock()).to_tag())
+        unrecorded: ProviderError | None = None
+    except ProviderError as exc:  # a function at its tag limit, say: the traffic comes back first
+        unrecorded = exc
     desired = DesiredAlias(alias, old, None, None)
     for _ in range(ROLLBACK_ATTEMPTS):
         if live.version == old and live.routing is None:
@@ -266,6 +270,13 @@ def abort(
         raise InputError(
             f"{address} kept changing while this ran; the abort is recorded in the tag "
             f"{tag_key(alias)}, so the next apply rolls it back. Look at it and try again"
+        )
+    if unrecorded is not None:
+        raise ReconcilerError(
+            f"{address}: rolled back to {version_word(old)}, but the abort was not recorded in "
+            f"the tag {tag_key(alias)} ({unrecorded}); the next apply may start the rollout "
+            f"to {version_word(new)} again: take it out of the manifest until that tag can be "
+            "written"
         )
     return Handled(
         address,
