@@ -588,3 +588,21 @@ def test_abort_rolls_back_even_when_it_cannot_record_the_abort(
     assert "rolled back to v3, but the abort was not recorded" in out, out
     assert alias(sandbox) == ("v3", None)
     assert TAG not in tags(sandbox)
+
+
+def test_a_canary_by_hand_below_the_first_step_is_held_a_full_bake_then_moved_on(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", additional_version_weights={"v4": 10}
+    )
+    path = write(estate, manifest("{steps: [20, 50], bake: 1h}"))
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "under way, at 10% on v4 (below step 1 of 3); next: 20% after a 1h bake" in out, out
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)  # held: its bake starts now
+    assert writes(sandbox) == 0
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 20)

@@ -35,7 +35,7 @@ def state(step: int, failed: str | None = None, old: str = "12") -> RolloutState
         (live("12", "13", 0.1), state(2), Phase.STALE, 0, None),  # gone back: not ours
         (live("12", "13", 0.3), state(1), Phase.STALE, 0, None),  # not a step
         (live("12", "13", 0.3), None, Phase.BAKING, 1, None),  # a canary by hand: held, adopted
-        (live("12", "13", 0.05), None, Phase.NOT_STARTED, 0, None),  # below the first step
+        (live("12", "13", 0.05), None, Phase.BAKING, 0, None),  # below the first: held too
         (live("12", "13", 0.7), None, Phase.BAKING, 2, None),  # above the last: promoted next
         (live("12", "13", 0.3), RolloutState("12", "13", 1, T0, weight=0.3), Phase.BAKING, 1, T0),
         (live("12", "13", 0.2), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),

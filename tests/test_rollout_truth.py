@@ -93,6 +93,34 @@ def test_the_plan_says_where_a_rollout_under_way_stands_and_what_comes_next(
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in out
 
 
+def test_a_canary_by_hand_below_the_first_step_is_held_a_full_bake_then_moved_on(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """25 % on v13 by hand, steps [50]: taken over where it is, as a canary at a step is."""
+    sandbox.change_alias(
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"13": 0.25}},
+    )
+    path = write(estate, manifest("{steps: [50], bake: 1h}"))
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out
+    assert (
+        "under way, at 25% on v13 (below step 1 of 2); next: 50% after a 1h bake from the "
+        "next apply" in out
+    ), out
+    before = writes(sandbox)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.25)  # held: its bake starts now
+    assert writes(sandbox) == before
+    assert "weight=0.25" in tags(sandbox)[TAG]
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.5)
+
+
 def test_the_plan_says_a_rollout_someone_else_changed_is_left_as_it_is(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

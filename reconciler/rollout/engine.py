@@ -130,11 +130,10 @@ def position(
     if mine is None:
         if step is not None:
             return Position(Phase.BAKING, step)  # not recorded: hold it a full bake from now
-        # Routing of the manifest's own (a canary by hand, say) at a weight between steps: held
-        # a full bake from now, then on to the next step above it, never back below it.
+        # Routing of the manifest's own (a canary by hand, say) at a weight between steps, or
+        # below the first (step 0): held a full bake from now, then on to the next step above
+        # it, never back below it.
         below = sum(1 for w in rollout.weights if w < weight)
-        if below == 0:
-            return Position(Phase.NOT_STARTED)
         return Position(Phase.BAKING, below, adopted=weight)
     # The step is the live weight's place among the steps, whatever step the tag names, so
     # steps changed in the manifest carry on from where the traffic is, and a tag rewritten to
@@ -617,7 +616,8 @@ class Runner:
     def _due(self, state: RolloutState) -> str:
         due = state.since + timedelta(seconds=self.rollout.bake)
         return (
-            f"at {self._percent()}% on {self._said(self.new)} (step {state.step} of "
+            f"at {self._percent()}% on {self._said(self.new)} "
+            f"({'step ' + str(state.step) if state.step else 'below step 1'} of "
             f"{len(self.rollout.steps) + 1}); next step due {due.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         )
 
