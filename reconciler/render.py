@@ -236,17 +236,23 @@ def _replaced_text(change: Change) -> str | None:
     if ended is None or before is None or before.routing is None or after is None:
         return None
     verb = "rolls back" if after.version == ended.old else "ends"
-    takes = (
-        "takes all the traffic"
-        if after.routing is None
-        else f"takes {percent(after.routing.weight, rest=True)}"
-    )
+    named = _named(change.target)
+    if after.routing is None:
+        takes = "takes all the traffic at once"
+    elif after.routing.rules:  # no share: the rules pick requests, the rest stay
+        rules = f" {after.routing.combine} ".join(str(r) for r in after.routing.rules)
+        takes = (
+            f"takes the rest at once; requests with {rules} go to "
+            f"{_v(after.routing.version, named=named)}"
+        )
+    else:
+        takes = f"takes {percent(after.routing.weight, rest=True)} at once"
     old, new, to = (
         _v(v, named=_named(change.target)) for v in (ended.old, ended.new, after.version)
     )
     return (
         f"{verb} the rollout {old} -> {new} (at {percent(before.routing.weight)} "
-        f"on {new}): {to} {takes} at once"
+        f"on {new}): {to} {takes}"
     )
 
 

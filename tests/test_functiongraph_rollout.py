@@ -606,3 +606,80 @@ def test_a_canary_by_hand_below_the_first_step_is_held_a_full_bake_then_moved_on
     backdate(sandbox, 3600)
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("v3", 20)
+
+
+def test_header_rules_to_the_new_version_are_not_a_rollout_under_way(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header rule routes x-canary requests to v4 (no share of the traffic): the rollout is
+    not started, and its first step removes the rule; the plan says both."""
+    rule = {"rule_type": "header", "param": "x-canary", "op": "=", "value": "yes"}
+    sandbox.app.functiongraph.put_alias(
+        PROJECT,
+        REGION,
+        "payments",
+        "live",
+        additional_version_strategy={"v4": {"rules": [rule], "combine_type": "and"}},
+    )
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "under way" not in out, out
+    assert "not started; removes the rule routing (x-canary = yes to v4)" in out, out
+    code, out = run(sandbox, capsys, "plan", str(path), "-o", "json")
+    (change,) = json.loads(out[: out.rindex("}") + 1])["changes"]
+    assert change["standing"]["phase"] == "not started"
+    assert "removes the rule routing" in change["standing"]["says"]
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)
+
+
+def test_a_revert_to_header_rules_says_where_the_requests_go(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    write(
+        estate,
+        f"provider: functiongraph\nfunction: payments\nproject: {PROJECT}\nregion: {REGION}\n"
+        "aliases:\n  - name: live\n    version: v3\n"
+        "    routing: {version: v4, rules: [{header: x-canary, in: [internal, qa]}]}\n",
+    )
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "rolls back the rollout v3 -> v4 (at 10% on v4): v3 takes the rest at once; " in out
+    assert "requests with x-canary in internal,qa go to v4" in out, out
+    assert "v3 takes 100%" not in out, out
+
+
+def test_a_rollout_to_another_version_names_the_one_it_ends(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    write(estate, manifest("{steps: [10, 50], bake: 1h}", version="v2"))
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "v3 -> v2 via " in out, out
+    assert "not started; ends the rollout v3 -> v4 (at 10% on v4)" in out, out
+    code, out = run(sandbox, capsys, "plan", str(path), "-o", "json")
+    (change,) = json.loads(out[: out.rindex("}") + 1])["changes"]
+    assert "ends the rollout v3 -> v4" in change["standing"]["says"]
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("v3", 10)
+    assert "to=v2" in tags(sandbox)[TAG]
+
+
+def test_a_rollout_over_a_canary_by_hand_to_another_version_names_it(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.app.functiongraph.put_alias(
+        PROJECT, REGION, "payments", "live", additional_version_weights={"v2": 30}
+    )
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 0, out
+    assert "v3 -> v4 via " in out, out
+    assert "not started; removes 30% on v2" in out, out

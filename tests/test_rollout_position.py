@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.live import LiveAlias, Route
+from reconciler.live import LiveAlias, Route, RouteRule
 from reconciler.rollout.engine import Phase, position
 from reconciler.rollout.model import Rollout
 from reconciler.rollout.state import RolloutState, StateError, tag_key
@@ -36,6 +36,14 @@ def state(step: int, failed: str | None = None, old: str = "12") -> RolloutState
         (live("12", "13", 0.3), state(1), Phase.STALE, 0, None),  # not a step
         (live("12", "13", 0.3), None, Phase.BAKING, 1, None),  # a canary by hand: held, adopted
         (live("12", "13", 0.05), None, Phase.BAKING, 0, None),  # below the first: held too
+        # Header rules (FunctionGraph) route no share: nothing under way, the first step is next.
+        (
+            LiveAlias("live", "12", "", Route("13", 0.0, (RouteRule("x-canary", "=", "y"),)), "r"),
+            None,
+            Phase.NOT_STARTED,
+            0,
+            None,
+        ),
         (live("12", "13", 0.7), None, Phase.BAKING, 2, None),  # above the last: promoted next
         (live("12", "13", 0.3), RolloutState("12", "13", 1, T0, weight=0.3), Phase.BAKING, 1, T0),
         (live("12", "13", 0.2), RolloutState("12", "13", 1, T0, weight=0.3), Phase.STALE, 0, None),

@@ -121,6 +121,25 @@ def test_a_canary_by_hand_below_the_first_step_is_held_a_full_bake_then_moved_on
     assert alias(sandbox) == ("12", 0.5)
 
 
+def test_a_rollout_over_a_canary_by_hand_on_another_version_says_it_removes_it(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.change_alias(
+        "payments-api",
+        "live",
+        FunctionVersion="12",
+        RoutingConfig={"AdditionalVersionWeights": {"14": 0.3}},
+    )
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    capsys.readouterr()
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out
+    assert "12 -> 13 via 10% -> 50% -> 100%" in out, out
+    assert "; not started; removes 30% on v14" in out, out
+    assert apply(sandbox, path, "--no-wait") == 0
+    assert alias(sandbox) == ("12", 0.1)
+
+
 def test_the_plan_says_a_rollout_someone_else_changed_is_left_as_it_is(
     sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -118,12 +118,13 @@ def position(
                 message=f"it is on {version_word(live.version, named=named)}, not "
                 f"{version_word(mine.old, named=named)} as recorded",
             )
-        if routing is None or routing.version != new:
+        if routing is None or routing.version != new or routing.rules:
             return Position(
                 Phase.STALE,
                 message=f"its routing to {version_word(new, named=named)} was removed or changed",
             )
-    if routing is None or routing.version != new:
+    if routing is None or routing.version != new or routing.rules:
+        # Header rules (FunctionGraph) route no share of the traffic: no step of a rollout.
         return Position(Phase.NOT_STARTED)
     weight = routing.weight
     step = step_of(rollout, weight)
@@ -238,7 +239,30 @@ def standing(
         )
     if hold:
         return Standing(phase, False, f"not started: {hold}")
+    if phase is Phase.NOT_STARTED and live.routing is not None:
+        return Standing(phase, True, f"not started; {_replaced(live, recorded, named=named)}")
     return Standing(phase, phase is Phase.NOT_STARTED, where.message)
+
+
+def _replaced(live: LiveAlias, recorded: RolloutState | None, *, named: bool) -> str:
+    """The routing a rollout's first step replaces, in words: the rollout to another version
+    it ends, a share by hand, or header rules (FunctionGraph)."""
+    routing = live.routing
+    assert routing is not None
+    to = version_word(routing.version, named=named)
+    if routing.rules:
+        rules = f" {routing.combine} ".join(str(r) for r in routing.rules)
+        return f"removes the rule routing ({rules} to {to})"
+    at = percent_text(routing.weight)
+    if (
+        recorded is not None
+        and not recorded.failed
+        and recorded.new == routing.version
+        and recorded.old == live.version
+    ):
+        old = version_word(recorded.old, named=named)
+        return f"ends the rollout {old} -> {to} (at {at} on {to})"
+    return f"removes {at} on {to}"
 
 
 def percent_text(weight: float) -> str:
