@@ -17,6 +17,7 @@ from tests.test_rollout_engine import (
     backdate,
     estate,
     manifest,
+    set_tag,
     tags,
     write,
     writes,
@@ -302,3 +303,61 @@ def test_the_apply_and_drift_headlines_count_the_rollouts(
     assert out.startswith("### No drift\n\n0 managed aliases match the manifests; 1 rollout in "), (
         out
     )
+
+
+def test_a_failed_after_hook_never_moves_the_alias_to_a_version_only_the_tag_names(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """live is on 13, as the manifest says, and a tag (anyone who may tag the function can
+    write one) says a rollout from 5 to 13 is at its end. Its after hook fails: the failure is
+    recorded and said, but the alias stays on 13; 5 is a version nothing checked."""
+    sandbox.change_alias("payments-api", "live", FunctionVersion="13")
+    set_tag(sandbox, "from=5 to=13 step=2 since=2026-11-22T04:00:00Z")
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-fail}}"))
+    sandbox.reset_stats()
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert (code, alias(sandbox), writes(sandbox)) == (1, ("13", None), 0), out
+    assert "the alias stays on v13" in out, out
+    assert "failed=hook" in tags(sandbox)[TAG]  # the next apply runs the hook no more
+    sandbox.reset_stats()
+    assert run(sandbox, capsys, "apply", str(path), "--auto-approve")[0] == 0
+    assert sandbox.stats()["calls"].get("Invoke", 0) == 0
+    assert alias(sandbox) == ("13", None)
+
+
+def test_a_failed_after_hook_rolls_back_when_the_same_run_wrote_100(
+    sandbox: Sandbox, estate: Path
+) -> None:
+    """The runner that replaced 12 with 13 knows 12 from the alias it read: that one rolls back."""
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-fail}}"))
+    assert apply(sandbox, path) == 4
+    assert alias(sandbox) == ("12", None)
+
+
+def test_a_saved_plan_applied_after_its_rollout_ended_is_stale_and_records_nothing(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan saved at 10 %; the scheduled runner then finishes the rollout (13, its tag gone).
+    The saved plan, applied later, is stale: it writes no new record (which would make a later
+    apply finish the rollout a second time) and says nothing is in progress."""
+    path = write(estate, manifest("{canary: 10, bake: 1h, hooks: {after: smoke-ok}}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    saved = tmp_path / "plan.json"
+    assert run(sandbox, capsys, "plan", str(path), "--out", str(saved))[0] == 0
+    backdate(sandbox, 3600)
+    assert apply(sandbox, path, "--no-wait", "--rollouts-only") == 0
+    assert (alias(sandbox), TAG in tags(sandbox)) == (("13", None), False)
+    code, out = run(
+        sandbox,
+        capsys,
+        "apply",
+        str(saved),
+        "--auto-approve",
+        "--no-wait",
+        "--manifests",
+        str(estate),
+    )
+    assert code == 3, out
+    assert "in progress" not in out, out
+    assert TAG not in tags(sandbox)
+    assert alias(sandbox) == ("13", None)

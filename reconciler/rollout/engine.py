@@ -408,10 +408,12 @@ class Runner:
             return self._roll_back(self.state, where.message)
         if phase is Phase.AT_FULL:
             assert self.state is not None
-            return self._finish(self.state)
+            self._check_live()
+            return self._finish(self.state, promoted=False)
         if phase is Phase.NOT_STARTED:
             if self.hold:
                 return Outcome.IN_PROGRESS, f"not started: {self.hold}"
+            self._check_live()
             state = RolloutState(self.live.version, self.new, 0, self.clock())
             self._check_stop()
             alarm = self._alarm()  # never start while an alarm fires
@@ -437,6 +439,7 @@ class Runner:
             held = self.live.routing.weight if self.live.routing is not None else None
             state = RolloutState(old, self.new, where.step, since or self.clock(), weight=held)
             if since is None:  # record the step it is at; its bake starts now
+                self._check_live()
                 self._record(state)
         while True:
             ended = self._bake(state)
@@ -449,7 +452,7 @@ class Runner:
                 )
             if state.step == len(self.rollout.steps):
                 state = self._promote(state)
-                return self._finish(state)
+                return self._finish(state, promoted=True)
             state = self._step(state, state.step + 1)
             if not self.wait:
                 return Outcome.IN_PROGRESS, self._due(state)
@@ -516,12 +519,27 @@ class Runner:
         self.say("step", f"100% on {self._said(self.new)} (step {state.step} of {state.step})")
         return state
 
-    def _finish(self, state: RolloutState) -> tuple[Outcome, str]:
-        """After 100 %: the after hook, then the record is removed."""
+    def _finish(self, state: RolloutState, *, promoted: bool) -> tuple[Outcome, str]:
+        """After 100 %: the after hook, then the record is removed.
+
+        A failed after hook rolls back only when this run wrote the 100 % step (``promoted``):
+        then the old version is the one the alias was on when this run replaced it. A run that
+        finds the alias at 100 % already knows the old version from the tag alone, which anyone
+        who may tag the function can write: it records the failure (so no later run invokes the
+        hook again) and leaves the alias on the new version."""
         if self.rollout.after:
             answer = self.cloud.invoke_hook(self.target, self.rollout.after, self._event("after"))
-            if not answer.ok:
+            if not answer.ok and promoted:
                 return self._fail(state, "hook", self.rollout.after, why=answer.why)
+            if not answer.ok:
+                self._record(state.failing("hook", self.rollout.after, self.clock()))
+                message = (
+                    f"{answer.why}; the alias stays on {self._said(self.new)}: it was at 100% "
+                    "before this run, so no version it routed from is known here to roll back "
+                    "to (roll back by hand if need be)"
+                )
+                self.say("failed", message)
+                return Outcome.FAILED, message
         self.cloud.untag(self.target, tag_key(self.alias))
         self.say("done", f"{self._said(self.new)} takes all the traffic")
         return Outcome.COMPLETED, f"{self._said(state.old)} -> {self._said(self.new)} done"
@@ -595,6 +613,21 @@ class Runner:
             if self.provider.get_alias(self.target, self.alias) is None:
                 raise _Stop(Outcome.STALE, "the alias was deleted by someone else") from None
             raise
+
+    def _check_live(self) -> None:
+        """Read the alias before a write that no guarded write precedes (a record, a hook): a
+        rollout whose alias changed since the plan read it (a saved plan applied after the
+        rollout moved on, or ended) is stale, and nothing is written or invoked."""
+        current = self.provider.get_alias(self.target, self.alias)
+        if current is None:
+            raise _Stop(Outcome.STALE, "the alias was deleted by someone else; nothing written")
+        if current.revision_id != self.live.revision_id:
+            raise _Stop(
+                Outcome.STALE,
+                f"the alias changed since it was planned (now {self._said(current.version)}"
+                + (f", {current.routing}" if current.routing else "")
+                + "); nothing written: plan again",
+            )
 
     def _check_recorded(self) -> None:
         """Read the tag again before a step: another runner of this rollout may have recorded a
