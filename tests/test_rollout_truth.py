@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox import Sandbox
+from tests.conftest import make_client
 from tests.test_rollout_engine import (
     TAG,
     alias,
@@ -139,6 +140,26 @@ def test_a_rollout_over_a_canary_by_hand_on_another_version_says_it_removes_it(
     assert "; not started; removes 30% on v14" in out, out
     assert apply(sandbox, path, "--no-wait") == 0
     assert alias(sandbox) == ("12", 0.1)
+
+
+def test_a_function_at_lambdas_tag_limit_is_refused_a_rollout_while_planning(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lambda holds 50 tags a function: the rollout's own would be the 51st."""
+    lam = make_client(sandbox)
+    arn = lam.get_function(FunctionName="payments-api")["Configuration"]["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={f"team{i}": "payments" for i in range(49)})
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    capsys.readouterr()
+    assert plan(sandbox, capsys, path)[0] == 2  # room for one more
+    lam.tag_resource(Resource=arn, Tags={"team49": "payments"})
+    code, out = plan(sandbox, capsys, path)
+    assert code == 1, out
+    assert "the function has 50 tags, and Lambda holds at most 50 a function" in out, out
+    before = writes(sandbox)
+    assert apply(sandbox, path, "--no-wait") == 1
+    assert alias(sandbox) == ("12", None)
+    assert writes(sandbox) == before
 
 
 def test_the_plan_says_a_rollout_someone_else_changed_is_left_as_it_is(
