@@ -382,3 +382,32 @@ def test_a_saved_plan_applied_after_its_rollout_ended_is_stale_and_records_nothi
     assert "in progress" not in out, out
     assert TAG not in tags(sandbox)
     assert alias(sandbox) == ("13", None)
+
+
+def test_a_start_in_the_future_is_refused_by_the_plan_as_by_apply(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tag whose since= lies in the future: the plan refuses it (exit 1) as apply does, and
+    never promises a step at that time."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    set_tag(sandbox, "from=12 to=13 step=1 since=2099-01-01T00:00:00Z weight=0.1")
+    code, out = plan(sandbox, capsys, path)
+    assert code == 1, out
+    assert "in the future; remove it, or set it right" in out, out
+    assert "next: 50% at 2099" not in out, out
+
+
+def test_a_failure_recorded_with_a_start_in_the_future_still_rolls_back(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A recorded failure whatever its since= says: the plan says apply rolls back, and apply
+    does, to the version the alias is on (the safe direction)."""
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    assert apply(sandbox, path, "--no-wait") == 0
+    set_tag(sandbox, "from=12 to=13 step=1 since=2099-01-01T00:00:00Z failed=alarm why=errors")
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out  # a change: the rollback
+    assert "apply rolls back to v12" in out, out
+    assert apply(sandbox, path, "--no-wait") == 4
+    assert alias(sandbox) == ("12", None)

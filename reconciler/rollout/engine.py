@@ -363,14 +363,10 @@ class Runner:
         return RolloutResult(self.change, outcome, message, tuple(self.events))
 
     def _run(self) -> tuple[Outcome, str]:
-        if self.state is not None and self.state.since > self.clock() + CLOCK_SKEW:
+        if self.state is not None and in_the_future(self.state, self.clock()):
             # A start in the future would hold the rollout until then (years, for a tag set by
             # hand), every run saying the next step is due then: the tag is not believed.
-            return Outcome.FAILED, (
-                f"the tag {tag_key(self.alias)} says the step began "
-                f"{self.state.since.strftime('%Y-%m-%dT%H:%M:%SZ')}, in the future; remove it, "
-                "or set it right"
-            )
+            return Outcome.FAILED, future_words(self.alias, self.state)
         planned = self.change.recorded
         if (
             planned is not None
@@ -691,6 +687,20 @@ class Runner:
         }
 
 
+def in_the_future(state: RolloutState, now: datetime) -> bool:
+    """A recorded start later than now (by more than the skew allowed): not believed, as plan
+    and apply both decide. A recorded failure is believed whatever its time says: what it leads
+    to is a rollback to the version the alias is on, the safe direction."""
+    return not state.failed and state.since > now + CLOCK_SKEW
+
+
+def future_words(alias: str, state: RolloutState) -> str:
+    return (
+        f"the tag {tag_key(alias)} says the step began {_time(state.since)}, in the future; "
+        "remove it, or set it right"
+    )
+
+
 def rollout_changes(plan: Plan) -> list[Change]:
     """The changes a rollout makes: version changes of aliases with a rollout, and aliases
     already on their new version whose rollout may have its end to finish (after hook)."""
@@ -772,6 +782,11 @@ def with_recorded(
             states.update(read_states(cloud, [c for c in routed if c.target == target]))
         except AccessDeniedError:
             continue
+    now = utc_now()
+    for change in rollouts:  # refused by the plan as the runner refuses it
+        state = states[(change.target, change.alias)]
+        if isinstance(state, RolloutState) and in_the_future(state, now):
+            states[(change.target, change.alias)] = StateError(future_words(change.alias, state))
     unreadable = [
         (c, state) for c in rollouts if isinstance(state := states[(c.target, c.alias)], StateError)
     ]
