@@ -12,7 +12,11 @@ from urllib.parse import quote
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, SdkException
+from huaweicloudsdkcore.exceptions.exceptions import (
+    ClientRequestException,
+    SdkException,
+    ServerResponseException,
+)
 from huaweicloudsdkfunctiongraph.v2 import (
     CreateFunctionVersionRequest,
     CreateFunctionVersionRequestBody,
@@ -20,6 +24,7 @@ from huaweicloudsdkfunctiongraph.v2 import (
     CreateVersionAliasRequestBody,
     DeleteVersionAliasRequest,
     FunctionGraphClient,
+    InvokeFunctionRequest,
     ListFunctionsRequest,
     ListFunctionVersionsRequest,
     ListVersionAliasesRequest,
@@ -384,3 +389,33 @@ def test_list_functions_on_the_shared_endpoint_says_which_to_use(sandbox: Sandbo
     )
     assert (status, code) == (400, "FSS.0400")
     assert "HUAWEICLOUD_SDK_REGION_FUNCTIONGRAPH_" in message
+
+
+def invoke(client: Any, urn: str = URN) -> Any:
+    return client.invoke_function(InvokeFunctionRequest(function_urn=urn, body={"k": "v"}))
+
+
+def test_invoke_function_answers_from_the_invoke_table(sandbox: Sandbox, fgs: Any) -> None:
+    sandbox.set_hook("payments", "succeed")
+    answer = invoke(fgs)
+    assert answer.status == 200
+    assert json.loads(answer.result) == {"status": "Succeeded"}
+    assert answer.request_id
+    assert answer.x_cff_request_id == answer.request_id
+    sandbox.set_hook("payments", "error")
+    failed = invoke(fgs)
+    assert failed.status != 200
+    assert json.loads(failed.result)["errorType"] == "Exception"
+
+
+def test_invoke_function_of_a_missing_function_or_with_no_answer(
+    sandbox: Sandbox, fgs: Any
+) -> None:
+    assert refused(lambda: invoke(fgs, URN.replace(":payments:", ":nothing:")))[:2] == (
+        404,
+        "FSS.1051",
+    )
+    with pytest.raises(ServerResponseException) as caught:
+        invoke(fgs)
+    assert (caught.value.status_code, caught.value.error_code) == (501, "SandboxCannotRunCode")
+    assert '"invoke": [...]' in caught.value.error_msg

@@ -726,11 +726,37 @@ class SandboxApp:
             if request is None:
                 raise fgs.FgError(404, "FSS.0404", "Not found the resource")
             status, body = self.functiongraph.handle(request, call.body, call.query)
+            if request.operation == "InvokeFunction":
+                return self._fg_invoke(request, str(body["function"]))
         except fgs.FgError as error:
             return json_reply(error.status, error.body())
         if status == 204:
             return Reply(204, [], b"")
         return json_reply(status, body)
+
+    def _fg_invoke(self, request: fgs.FgRequest, name: str) -> Reply:
+        """FunctionGraph's synchronous invocation, answered from the same table as Lambda's
+        Invoke (the sandbox runs no code): the answer's text in ``result``, ``status`` 200 when
+        the function returned and otherwise not, as the SDK's InvokeFunctionResponse reads it."""
+        qualifier = request.urn.split(":")[7] if request.urn.count(":") >= 7 else None
+        result = self.realism.invoke_result(name, (qualifier, None))
+        if result is None:
+            raise fgs.FgError(
+                501,
+                "SandboxCannotRunCode",
+                f"The sandbox runs no function code, and has no answer for {name}: set one with "
+                'sandbox.set_invoke_result(...) or POST /_sandbox/config {"invoke": [...]}',
+            )
+        if result.delay_seconds:
+            time.sleep(result.delay_seconds)
+        request_id = str(uuid.uuid4())
+        answer = {
+            "request_id": request_id,
+            "result": json.dumps(result.payload),
+            "log": "",
+            "status": 500 if result.function_error else 200,
+        }
+        return json_reply(200, answer, [("X-Cff-Request-Id", request_id)])
 
     def _write_out_of_band(self, scope: Scope, write: OutOfBandWrite) -> None:
         target = Scope(scope.account, write.region or scope.region, scope.partition)
