@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,6 +26,9 @@ from huaweicloudsdkfunctiongraph.v2 import (
 )
 
 from reconciler.cli import main
+from reconciler.live import FunctionTarget
+from reconciler.providers.functiongraph import FunctionGraphProvider
+from reconciler.rollout.cloud import RolloutClouds
 from reconciler.sandbox import Sandbox
 from tests.test_functiongraph_sandbox import PROJECT, REGION, URN, fg_client
 
@@ -683,3 +687,37 @@ def test_a_rollout_over_a_canary_by_hand_to_another_version_names_it(
     assert code == 0, out
     assert "v3 -> v4 via " in out, out
     assert "not started; removes 30% on v2" in out, out
+
+
+def test_a_hook_on_functiongraph_is_invoked_and_must_answer_succeeded(sandbox: Sandbox) -> None:
+    """RolloutClouds invokes a FunctionGraph hook with InvokeFunction, by name in the function's
+    project, Region and package, or by URN; only {"status": "Succeeded"} passes."""
+    service = sandbox.app.functiongraph
+    service.add_function(PROJECT, REGION, "payments", versions=2)
+    service.add_function(PROJECT, REGION, "smoke", versions=1)
+    environ = {
+        "HUAWEICLOUD_SDK_AK": "sandbox",
+        "HUAWEICLOUD_SDK_SK": "sandbox",
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    }
+    provider = FunctionGraphProvider(endpoint_url=sandbox.url, environ=environ, rate=None)
+    clouds = RolloutClouds(SimpleNamespace(functiongraph=provider))
+    target = FunctionTarget(
+        PROJECT, REGION, "payments", provider="functiongraph", package="default"
+    )
+    event = {"function": "payments", "alias": "live"}
+    smoke_urn = URN.replace(":payments:", ":smoke:")
+    sandbox.set_hook("smoke", "succeed")
+    assert clouds.invoke_hook(target, "smoke", event).ok
+    assert clouds.invoke_hook(target, smoke_urn, event).ok
+    sandbox.set_hook("smoke", "fail")
+    failed = clouds.invoke_hook(target, "smoke", event)
+    assert not failed.ok
+    assert '{"status": "Failed"}' in failed.why
+    sandbox.set_hook("smoke", "error")
+    errored = clouds.invoke_hook(target, "smoke", event)
+    assert not errored.ok
+    assert "hook smoke failed" in errored.why
+    missing = clouds.invoke_hook(target, "nothing", event)
+    assert not missing.ok
+    assert "nothing" in missing.why

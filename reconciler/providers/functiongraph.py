@@ -493,6 +493,26 @@ class FunctionGraphProvider:
         request = DeleteTagsRequest(fg.TAG_RESOURCE_TYPE, target.arn, body)
         self._call(target, "delete_tags", request, f"untagging {target.address}")
 
+    # -- synchronous invocation: a rollout's hooks ----------------------------------------------
+
+    @needs("functiongraph:function:invoke")
+    def invoke(self, target: FunctionTarget, event: dict[str, Any]) -> tuple[int, str]:
+        """Invoke the function synchronously (InvokeFunction, answered as JSON): its ``status``
+        (200 when the function returned) and its ``result`` text. Never sent again on a failure
+        on the way: the function may have run."""
+        from huaweicloudsdkfunctiongraph.v2 import InvokeFunctionRequest  # noqa: PLC0415
+
+        doing = f"invoking {target.address}"
+        request = InvokeFunctionRequest(
+            function_urn=target.arn, x_cff_request_version="v1", body=event
+        )
+        answer = self._call(target, "invoke_function", request, doing)
+        with _malformed(doing):
+            status, result = answer.status, answer.result
+            if not isinstance(status, int) or not isinstance(result, str | None):
+                raise MalformedAnswerError("status is not a number or result not a text")
+        return status, result or ""
+
     def _written(self, answer: Any, desired: DesiredAlias, doing: str) -> LiveAlias:
         """The alias a write answered with; one that is not what was sent (another name or
         version) is not counted done: the write may or may not have been made."""

@@ -1,6 +1,6 @@
 """What a rollout asks of AWS beyond aliases: tags on the function (its state), CloudWatch alarms
-(its gates) and Invoke (its hooks). Through the provider's boto3 clients, so the same session,
-endpoint, budget and error mapping serve every call."""
+(its gates) and Invoke (its hooks); on FunctionGraph, its tags and InvokeFunction. Through the
+providers' clients, so the same session, endpoint, budget and error mapping serve every call."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import MalformedAnswerError, NotFoundError, ProviderError
 from reconciler.functiongraph import PROVIDER as FUNCTIONGRAPH
+from reconciler.functiongraph import parse_function
 from reconciler.live import FunctionTarget
 from reconciler.permissions import needs
 from reconciler.providers.aws_lambda import AwsLambdaProvider, _ask, _clip, _mapped
 
 DESCRIBE_ALARMS_MAX = 100  # names in one DescribeAlarms call
 HOOK_SUCCEEDED = {"status": "Succeeded"}
+FG_INVOKED = 200  # InvokeFunction's status when the function returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +106,32 @@ class RolloutCloud:
             return HookAnswer(False, str(exc))
         if answer.get("FunctionError"):
             return HookAnswer(False, f"hook {hook} failed ({_clip(str(answer['FunctionError']))})")
-        try:
-            payload = json.loads(raw or b"null")
-        except ValueError:
-            return HookAnswer(False, f"hook {hook} answered something that is not JSON")
-        if payload != HOOK_SUCCEEDED:
-            shown = _clip(json.dumps(payload), 120)
-            return HookAnswer(False, f'hook {hook} answered {shown}, not {{"status": "Succeeded"}}')
-        return HookAnswer(True)
+        return _hook_payload(hook, raw)
+
+
+def _hook_payload(hook: str, raw: bytes) -> HookAnswer:
+    """A hook's answer: only {"status": "Succeeded"} lets the rollout go on."""
+    try:
+        payload = json.loads(raw or b"null")
+    except ValueError:
+        return HookAnswer(False, f"hook {hook} answered something that is not JSON")
+    if payload != HOOK_SUCCEEDED:
+        shown = _clip(json.dumps(payload), 120)
+        return HookAnswer(False, f'hook {hook} answered {shown}, not {{"status": "Succeeded"}}')
+    return HookAnswer(True)
+
+
+def fg_hook_target(target: FunctionTarget, hook: str) -> FunctionTarget:
+    """A FunctionGraph hook: a function name in the function's project, Region and package,
+    or a function URN."""
+    ref = parse_function(hook)
+    return replace(
+        target,
+        account=ref.project or target.account,
+        region=ref.region or target.region,
+        package=ref.package or target.package,
+        name=ref.name,
+    )
 
 
 def _alarm(data: object) -> tuple[str, str]:
@@ -167,7 +187,8 @@ class AlarmBoard:
 class RolloutClouds(RolloutCloud):
     """Tags, alarms and hooks for the rollouts of an estate on Lambda and FunctionGraph: each
     call goes to its function's cloud. FunctionGraph keeps a rollout's state in a function tag
-    as Lambda does; it has no CloudWatch alarms and runs no hooks (manifests refuse both there).
+    as Lambda does and runs hooks with InvokeFunction; it has no CloudWatch alarms (manifests
+    refuse them there).
     Lambda's clients are made only when a Lambda function is met."""
 
     def __init__(self, clouds: Any) -> None:  # a reconciler.providers.clouds.Clouds
@@ -211,6 +232,13 @@ class RolloutClouds(RolloutCloud):
         return self._on_lambda().alarm_states(region, wanted) if wanted else {}
 
     def invoke_hook(self, target: FunctionTarget, hook: str, event: dict[str, Any]) -> HookAnswer:
-        if target.provider == FUNCTIONGRAPH:  # manifests and saved plans refuse such a hook
-            return HookAnswer(False, f"hook {hook}: FunctionGraph rollouts run no hooks")
-        return self._on_lambda().invoke_hook(target, hook, event)
+        on = self._functiongraph(target)
+        if on is None:
+            return self._on_lambda().invoke_hook(target, hook, event)
+        try:
+            status, raw = on.invoke(fg_hook_target(target, hook), event)
+        except ProviderError as exc:  # not answered: the hook did not say Succeeded
+            return HookAnswer(False, str(exc))
+        if status != FG_INVOKED:
+            return HookAnswer(False, f"hook {hook} failed (status {status})")
+        return _hook_payload(hook, raw.encode())
