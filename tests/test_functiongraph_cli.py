@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -1111,3 +1114,51 @@ def test_a_function_listing_whose_marker_comes_back_stops_at_once() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+WITHOUT_THE_SDK = """\
+import sys
+
+
+class NoHuaweiSdk:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("huaweicloudsdk"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoHuaweiSdk())
+from reconciler.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_without_the_functiongraph_extra_the_error_says_what_to_install(
+    sandbox: Sandbox, estate: Path, command: str
+) -> None:
+    """Installed without the 'functiongraph' extra, a FunctionGraph manifest is one line saying
+    what to install, exit 1, before anything is written: never a traceback."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_THE_SDK,
+            command,
+            str(estate),
+            "--endpoint-url",
+            sandbox.url,
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pip install 'reconciler[functiongraph]'" in result.stderr
+    assert fg_aliases(sandbox) == {}
+    listed = make_client(sandbox).list_aliases(FunctionName="orders")["Aliases"]
+    assert listed == []  # nothing written on either cloud

@@ -99,6 +99,7 @@ class FunctionGraphProvider:
         environ: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        _require_sdk()
         self._environ = os.environ if environ is None else environ
         self.endpoint_url = endpoint_url
         self.rate = rate
@@ -121,18 +122,13 @@ class FunctionGraphProvider:
             return self._clients[region]
 
     def _new_client(self, region: str) -> Any:
-        try:
-            from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: PLC0415
-            from huaweicloudsdkcore.http.http_config import HttpConfig  # noqa: PLC0415
-            from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient  # noqa: PLC0415
-            from huaweicloudsdkfunctiongraph.v2.region.functiongraph_region import (  # noqa: PLC0415
-                FunctionGraphRegion,
-            )
-        except ImportError as exc:
-            raise InputError(
-                f"FunctionGraph needs the 'functiongraph' extra ({exc.name} is missing): "
-                "pip install 'reconciler[functiongraph]'"
-            ) from None
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: PLC0415
+        from huaweicloudsdkcore.http.http_config import HttpConfig  # noqa: PLC0415
+        from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient  # noqa: PLC0415
+        from huaweicloudsdkfunctiongraph.v2.region.functiongraph_region import (  # noqa: PLC0415
+            FunctionGraphRegion,
+        )
+
         credentials = self._credentials(BasicCredentials)
         override = self._environ.get(ENDPOINT_ENV.format(region.replace("-", "_").upper()))
         if self.endpoint_url:
@@ -594,6 +590,19 @@ def quiet_sdk_logger(client_class: type) -> None:
     logger = logging.getLogger(f"HuaweiCloud-SDK-{client_class.__name__}")
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
+
+
+def _require_sdk() -> None:
+    """Import the official SDK, or say which extra installs it: every method imports its
+    request models from it, so a missing SDK is refused here, once, before any call."""
+    try:
+        import huaweicloudsdkcore.exceptions.exceptions  # noqa: PLC0415, F401
+        import huaweicloudsdkfunctiongraph.v2  # noqa: PLC0415, F401
+    except ImportError as exc:
+        raise InputError(
+            f"FunctionGraph needs the 'functiongraph' extra ({exc.name} is missing): "
+            "pip install 'reconciler[functiongraph]'"
+        ) from None
 
 
 def _trade(credentials: Any, http_client: Any) -> None:
