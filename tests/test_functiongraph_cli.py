@@ -1162,3 +1162,60 @@ def test_without_the_functiongraph_extra_the_error_says_what_to_install(
     assert fg_aliases(sandbox) == {}
     listed = make_client(sandbox).list_aliases(FunctionName="orders")["Aliases"]
     assert listed == []  # nothing written on either cloud
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ({"versions": [], "next_marker": 1}, "no version on a page"),
+        ({"versions": [{"version": "latest"}], "next_marker": False}, "next_marker is not"),
+        ({"versions": [{"version": "latest"}], "next_marker": ""}, "malformed answer"),
+        ({"versions": [{"version": "latest"}], "next_marker": "2"}, "next_marker is not"),
+        ({"versions": [{"version": "latest"}], "next_marker": -1}, "next_marker is not"),
+        ({"versions": [{"name": "v1"}], "next_marker": 0}, "without a version name"),
+        ({"versions": {}, "next_marker": 0}, "no list of versions"),
+    ],
+    ids=["empty-page-goes-on", "false", "empty-text", "text", "negative", "no-name", "not-a-list"],
+)
+def test_a_version_listing_the_api_would_not_give_is_a_malformed_answer(
+    page: dict[str, Any], message: str
+) -> None:
+    """The versions listing reads its pages as strictly as the functions listing: a page it
+    cannot follow is an error, never a listing cut short (which pre-flight would read as a
+    version that does not exist)."""
+    handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError, match=message):
+            provider.versions(T)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_function_listing_with_a_negative_marker_is_a_malformed_answer() -> None:
+    page = {"functions": [_function_entry(T.arn)], "next_marker": -1}
+    handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        environ = {
+            "HUAWEICLOUD_SDK_AK": "ak",
+            "HUAWEICLOUD_SDK_SK": "sk",
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+        with pytest.raises(MalformedAnswerError, match="next_marker is not"):
+            provider.list_functions(REGION)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -256,34 +256,22 @@ class FunctionGraphProvider:
         place = FunctionTarget(project, region, "", "", fg.PROVIDER, fg.DEFAULT_PACKAGE)
         doing = f"listing the functions of project {project} in {region}"
         found: dict[tuple[str, str], FunctionTarget] = {}
-        marker, seen = "0", {"0"}
-        for _ in range(MAX_FUNCTION_PAGES):
-            request = ListFunctionsRequest(marker=marker, maxitems=str(FUNCTIONS_PAGE))
-            answer = self._call(place, "list_functions", request, doing)
+        pages = self._pages(
+            place,
+            "list_functions",
+            lambda marker: ListFunctionsRequest(marker=marker, maxitems=str(FUNCTIONS_PAGE)),
+            key="functions",
+            doing=doing,
+            most=MAX_FUNCTION_PAGES,
+        )
+        for entries in pages:
             with _malformed(doing):
-                page = answer.to_json_object()
-                if not isinstance(page, dict) or not isinstance(page.get("functions"), list):
-                    raise MalformedAnswerError("no list of functions")
-                for entry in page["functions"]:
+                for entry in entries:
                     target = _listed_function(entry, project, region)
                     key = (target.package, target.name)
                     if key in found:
                         raise MalformedAnswerError(f"function {target.name!r} twice in one listing")
                     found[key] = target
-                following = page.get("next_marker")
-                following = 0 if following is None else following
-                if not isinstance(following, int) or isinstance(following, bool):
-                    raise MalformedAnswerError("next_marker is not a number")
-            if not following:
-                break
-            if not page["functions"]:  # a page of none that goes on would never end
-                raise MalformedAnswerError(f"{doing}: no function on a page, and more to come")
-            if str(following) in seen:  # a marker met before would list the same pages again
-                raise MalformedAnswerError(f"{doing}: next_marker {following} came back")
-            marker = str(following)
-            seen.add(marker)
-        else:
-            raise MalformedAnswerError(f"{doing}: more than {MAX_FUNCTION_PAGES} pages")
         return [found[key] for key in sorted(found)]
 
     @needs("functiongraph:function:getAlias")
@@ -314,31 +302,21 @@ class FunctionGraphProvider:
         if known is not None:
             return known
         found: set[str] = set()
-        marker = "0"
-        seen = {marker}
         doing = f"listing the versions of {target.address}"
-        for _ in range(MAX_VERSION_PAGES):
-            request = ListFunctionVersionsRequest(target.arn, marker, str(VERSIONS_PAGE))
-            answer = self._call(target, "list_function_versions", request, doing)
+        pages = self._pages(
+            target,
+            "list_function_versions",
+            lambda marker: ListFunctionVersionsRequest(target.arn, marker, str(VERSIONS_PAGE)),
+            key="versions",
+            doing=doing,
+            most=MAX_VERSION_PAGES,
+        )
+        for entries in pages:
             with _malformed(doing):
-                page = answer.to_json_object()
-                if not isinstance(page, dict) or not isinstance(page.get("versions"), list):
-                    raise MalformedAnswerError("no list of versions")
-                for entry in page["versions"]:
+                for entry in entries:
                     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
                         raise MalformedAnswerError("a version without a version name")
                     found.add(entry["version"])
-                following = page.get("next_marker") or 0
-                if not isinstance(following, int) or isinstance(following, bool):
-                    raise MalformedAnswerError("next_marker is not a number")
-            if not following or not page["versions"]:
-                break
-            if str(following) in seen:  # a marker met before would list the same pages again
-                raise MalformedAnswerError(f"{doing}: next_marker {following} came back")
-            marker = str(following)
-            seen.add(marker)
-        else:
-            raise MalformedAnswerError(f"{doing}: more than {MAX_VERSION_PAGES} pages")
         result = frozenset(found)
         with self._lock:
             self._versions[target] = result
@@ -524,6 +502,43 @@ class FunctionGraphProvider:
         return alias
 
     # -- calls ------------------------------------------------------------------------------------
+
+    def _pages(
+        self,
+        target: FunctionTarget,
+        method: str,
+        request: Callable[[str], Any],
+        *,
+        key: str,
+        doing: str,
+        most: int,
+    ) -> Iterator[list[Any]]:
+        """The entries (``key``) of each page of a listing paged by marker, read strictly: a
+        page without its list, a ``next_marker`` that is not a count (absent or 0 ends it), a page
+        of none that says more is to come, a marker met before, or more than ``most`` pages is a
+        malformed answer: never a listing cut short or one that never ends."""
+        marker, seen = "0", {"0"}
+        for _ in range(most):
+            answer = self._call(target, method, request(marker), doing)
+            with _malformed(doing):
+                page = answer.to_json_object()
+                if not isinstance(page, dict) or not isinstance(page.get(key), list):
+                    raise MalformedAnswerError(f"no list of {key}")
+                following = page.get("next_marker")
+                following = 0 if following is None else following
+                if not isinstance(following, int) or isinstance(following, bool) or following < 0:
+                    raise MalformedAnswerError("next_marker is not a number of entries")
+                with_more = bool(following) and not page[key]
+                if with_more:  # a page of none that goes on would never end
+                    raise MalformedAnswerError(f"no {key[:-1]} on a page, and more to come")
+                if following and str(following) in seen:  # the same pages again, for ever
+                    raise MalformedAnswerError(f"next_marker {following} came back")
+                yield page[key]
+            if not following:
+                return
+            marker = str(following)
+            seen.add(marker)
+        raise MalformedAnswerError(f"{doing}: more than {most} pages")
 
     def _call(self, target: FunctionTarget, method: str, request: Any, doing: str) -> Any:
         """One SDK call under the budget: a 429 pauses the budget and is sent again; a read
