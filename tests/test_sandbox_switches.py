@@ -59,6 +59,26 @@ def test_throttled_answer_carries_code_reason_and_retry_after(sandbox: Sandbox) 
     assert int(response["retryAfterSeconds"]) >= 1
 
 
+def test_a_call_is_counted_against_the_quota_when_it_arrives_not_when_it_is_answered(
+    sandbox: Sandbox,
+) -> None:
+    """A call that arrives before the budget has a token is throttled, however long the way
+    back takes: deciding after the latency let calls that arrived together through together."""
+    now = [0.0]
+    sandbox.realism.clock = lambda: now[0]
+    sandbox.realism.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+    sandbox.set_quotas({"*": 1.0})  # one a second, a burst of one
+    lam = make_client(sandbox, retries={"mode": "standard", "total_max_attempts": 1})
+    lam.list_aliases(FunctionName=FN)  # arrives at 0.0 and takes the token
+    now[0] = 0.5  # the next arrives half a second later: half a token
+    sandbox.set_latency(1000)  # answered a second after it arrived, when a token is back
+    with pytest.raises(ClientError) as excinfo:
+        lam.list_aliases(FunctionName=FN)
+    assert excinfo.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert now[0] == 1.5  # the throttled answer took its latency too
+    assert sandbox.stats()["throttled"] == {"ListAliases": 1}
+
+
 def test_aws_quotas_give_get_function_its_own_budget(sandbox: Sandbox) -> None:
     sandbox.realism.clock = lambda: 0.0  # time stands still: no bucket refills during the test
     sandbox.aws_quotas()

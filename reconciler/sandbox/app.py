@@ -331,8 +331,10 @@ class SandboxApp:
         functiongraph = call.service == fgs.SERVICE
         error = _fg_error_reply if functiongraph else error_reply
         realism.count(call.operation)
-        realism.sleep_latency()
+        # Counted against the quota when it arrives, as a service counts it; answered after the
+        # latency either way (deciding after it let calls that arrived together through together).
         wait = realism.throttle(call.scope.account, call.scope.region, call.operation)
+        realism.sleep_latency()
         if wait:
             return _fg_throttled(wait) if functiongraph else _throttled(wait)
         fault = realism.fault_for(call.operation)

@@ -148,6 +148,7 @@ class Realism:
 
     def __init__(self, seed: int = 0) -> None:
         self.clock: Callable[[], float] = time.monotonic  # what the quota buckets count time by
+        self.sleep: Callable[[float], None] = time.sleep  # how a call's latency passes
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.stats = Stats()
@@ -181,6 +182,7 @@ class Realism:
     def reset(self) -> None:
         with self._lock:
             self.clock = time.monotonic
+            self.sleep = time.sleep
             self.stats = Stats()
             self.quotas = {}
             self.latency_ms = 0.0
@@ -321,7 +323,7 @@ class Realism:
 
     def sleep_latency(self) -> None:
         if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000.0)
+            self.sleep(self.latency_ms / 1000.0)
 
 
 def retry_after_seconds(wait: float) -> int:
