@@ -1412,7 +1412,10 @@ def _make_plan(
     whole = make_plan(desired, live, manifests_digest=loaded.digest)
     the_plan = targets.select(whole)
     problems: list[Problem] = []
-    if any(c.rollout is not None or c.may_end_a_rollout for c in the_plan.changes):
+    if any(
+        c.may_end_a_rollout or (c.after is not None and c.after.rollout is not None)
+        for c in the_plan.changes
+    ):
         from reconciler.rollout.cloud import RolloutClouds
         from reconciler.rollout.engine import with_recorded
 

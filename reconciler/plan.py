@@ -123,13 +123,24 @@ class Change:
 
     @property
     def standing(self) -> Standing | None:
-        """What apply will do to this change's rollout now; None for a change without one."""
+        """What apply will do to this change's rollout now; None for a change without one, and
+        for an alias already on its rollout's version unless that rollout is at 100 % with its
+        end (the after hook, the record's removal) left to apply."""
         rollout = self.rollout
+        ending = (
+            rollout is None
+            and self.action is Action.NOOP
+            and self.after is not None
+            and self.recorded is not None
+        )
+        if ending:
+            assert self.after is not None
+            rollout = self.after.rollout
         if rollout is None or self.before is None or self.after is None:
             return None
-        from reconciler.rollout.engine import standing  # noqa: PLC0415 (engine imports plan)
+        from reconciler.rollout.engine import Phase, standing  # noqa: PLC0415 (engine imports plan)
 
-        return standing(
+        said = standing(
             rollout,
             self.after.version,
             self.before,
@@ -138,6 +149,13 @@ class Change:
             hold=self.hold,
             named=self.target.provider == "functiongraph",
         )
+        return said if not ending or said.phase is Phase.AT_FULL else None
+
+    @property
+    def finishing(self) -> bool:
+        """An alias as the manifest says, whose rollout apply ends: at 100 %, its after hook and
+        the removal of its record left."""
+        return self.action is Action.NOOP and self.standing is not None
 
     @property
     def held(self) -> bool:
@@ -237,18 +255,26 @@ class Plan:
         """Rollouts apply leaves as they are now (rolled back, stopped, frozen): no write."""
         return tuple(c for c in self.changes if c.held)
 
+    @property
+    def finishing(self) -> tuple[Change, ...]:
+        """Rollouts at 100 % that apply ends (after hook, record removed); the alias is as the
+        manifest says."""
+        return tuple(c for c in self.changes if c.finishing)
+
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action and not c.held)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        """Apply will write: an alias, or the end of a rollout at 100 %."""
+        return bool(self.actions) or bool(self.finishing)
 
     def summary(self) -> str:
-        held = len(self.held)
+        held, ending = len(self.held), len(self.finishing)
         return (
             f"{self.count(Action.CREATE)} to add, {self.count(Action.UPDATE)} to change, "
             f"{self.count(Action.DELETE)} to destroy"
+            + (f"; {ending} rollout{'s' * (ending != 1)} to finish" if ending else "")
             + (f"; {held} rollout{'s' * (held != 1)} held." if held else ".")
         )
 

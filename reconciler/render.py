@@ -152,6 +152,13 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
     lines: list[str] = []
     for change in plan.actions:
         lines.extend(_change_lines(change, colour))
+    if plan.finishing:
+        if lines:
+            lines.append("")
+        lines.append("Rollouts at 100% that apply finishes:")
+        lines.extend(
+            f"  {inert_text(c.address)}  {inert_text(_standing_says(c))}" for c in plan.finishing
+        )
     if plan.held:
         if lines:
             lines.append("")
@@ -184,6 +191,12 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
 def _held_count(plan: Plan) -> str:
     held = len(plan.held)
     return f"; {held} rollout{'s' * (held != 1)} held" if held else ""
+
+
+def _standing_says(change: Change) -> str:
+    standing = change.standing
+    assert standing is not None
+    return standing.says
 
 
 def _held_text(change: Change) -> str:
@@ -314,7 +327,7 @@ def drift_text(plan: Plan, *, colour: bool = False, also: str = "") -> str:
 def drifted(plan: Plan) -> bool:
     """Drift is a managed alias that differs or is missing, or a missing function; a rollout
     stopped by someone else's change is one that differs."""
-    return plan.has_changes or bool(plan.held) or bool(plan.missing_functions)
+    return bool(plan.actions) or bool(plan.held) or bool(plan.missing_functions)
 
 
 def drift_summary(plan: Plan) -> str:
@@ -436,12 +449,21 @@ def plan_markdown(
         missing = count(len(plan.missing_functions), "function")
         summary = f"{summary.removesuffix('.')}; {missing} not found."
     head = [heading or f"### reconcile plan: {summary}", ""]
-    held = _held_markdown(plan)
+    held = _finishing_markdown(plan) + _held_markdown(plan)
     full = "\n".join(head + _function_tables(plan) + held + _seen_but_unmanaged(plan))
     if limit is None or _size(full) <= limit - _MARGIN:
         return full
     budget = limit - _MARGIN - _size("\n".join(head + held))
     return "\n".join(head + held + _summary_table(plan, budget))
+
+
+def _finishing_markdown(plan: Plan) -> list[str]:
+    """Rollouts at 100 % whose end apply makes: the after hook, the record's removal."""
+    if not plan.finishing:
+        return []
+    lines = ["**Rollouts at 100% that apply finishes:**", ""]
+    lines += [f"- {_code(c.address)}: {_code(_standing_says(c))}" for c in plan.finishing]
+    return [*lines, ""]
 
 
 def _held_markdown(plan: Plan) -> list[str]:

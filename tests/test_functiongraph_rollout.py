@@ -721,3 +721,22 @@ def test_a_hook_on_functiongraph_is_invoked_and_must_answer_succeeded(sandbox: S
     missing = clouds.invoke_hook(target, "nothing", event)
     assert not missing.ok
     assert "nothing" in missing.why
+
+
+def test_the_plan_says_when_apply_will_finish_a_rollout_at_100_on_functiongraph(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """live already on v4 as the manifest says, with the record of the rollout v3 -> v4 left:
+    apply removes it, and the plan says so and counts it."""
+    sandbox.app.functiongraph.put_alias(PROJECT, REGION, "payments", "live", version="v4")
+    set_tag(sandbox, "from=v3 to=v4 step=2 since=2026-11-22T04:00:00Z")
+    path = write(estate, manifest("{steps: [10, 50], bake: 1h}"))
+    code, out = run(sandbox, capsys, "plan", str(path), "--detailed-exitcode")
+    assert code == 2, out
+    assert "at 100% on v4 (the rollout from v3): apply removes the rollout's record" in out, out
+    assert apply(sandbox, path) == 0
+    assert TAG not in tags(sandbox)
+    assert alias(sandbox) == ("v4", None)
+    capsys.readouterr()
+    code, out = run(sandbox, capsys, "plan", str(path), "--detailed-exitcode")
+    assert (code, out.startswith("No changes.")) == (0, True), out

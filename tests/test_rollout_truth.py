@@ -411,3 +411,69 @@ def test_a_failure_recorded_with_a_start_in_the_future_still_rolls_back(
     assert "apply rolls back to v12" in out, out
     assert apply(sandbox, path, "--no-wait") == 4
     assert alias(sandbox) == ("12", None)
+
+
+def test_the_plan_says_when_apply_will_finish_a_rollout_at_100(
+    sandbox: Sandbox, estate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A runner stopped between the write of 100 % and its after hook: the alias matches the
+    manifest, but apply will invoke the after hook and remove the record. The plan says so,
+    counts it (exit 2 with --detailed-exitcode), and carries it in the plan file; drift does
+    not call it drift; once apply has finished it, the plan has nothing to say."""
+    sandbox.change_alias("payments-api", "live", FunctionVersion="13")
+    set_tag(sandbox, "from=12 to=13 step=2 since=2026-11-22T04:00:00Z")
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-ok}}"))
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out
+    assert "Rollouts at 100% that apply finishes:" in out, out
+    assert "apply runs the after hook smoke-ok, then removes the rollout's record" in out, out
+    assert "1 rollout to finish" in out, out
+    saved = tmp_path / "plan.json"
+    code, _ = run(sandbox, capsys, "plan", str(path), "--out", str(saved))
+    assert code == 0
+    (change,) = [c for c in json.loads(saved.read_text())["changes"] if c["alias"] == "live"]
+    assert change["standing"]["phase"] == "at 100%"
+    assert change["standing"]["apply_writes"] is True
+    code, out = run(sandbox, capsys, "plan", str(path), "--output", "markdown")
+    assert "**Rollouts at 100% that apply finishes:**" in out, out
+    code, out = run(sandbox, capsys, "drift", str(path))
+    assert code == 0, out  # the alias is as the manifests say
+    sandbox.reset_stats()
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert sandbox.stats()["calls"]["Invoke"] == 1  # as the plan said
+    assert TAG not in tags(sandbox)
+    code, out = plan(sandbox, capsys, path)
+    assert code == 0, out
+    assert out.startswith("No changes."), out
+
+
+def test_a_failed_after_hook_at_100_is_said_by_the_plan_to_leave_the_alias(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finishing a rollout another run took to 100 %: a failing after hook is recorded, and the
+    alias stays where it is (only the run that wrote 100 % rolls back). The plan says both."""
+    sandbox.change_alias("payments-api", "live", FunctionVersion="13")
+    set_tag(sandbox, "from=12 to=13 step=2 since=2026-11-22T04:00:00Z")
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-fail}}"))
+    code, out = plan(sandbox, capsys, path)
+    assert code == 2, out
+    assert "if it fails, the failure is recorded and the alias stays on v13" in out, out
+    sandbox.reset_stats()
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert (alias(sandbox), writes(sandbox)) == (("13", None), 0), out
+
+
+def test_a_record_of_another_version_at_100_is_not_a_rollout_to_finish(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tag about a rollout to another version than the alias is on: apply leaves it (the
+    rollout it names is not this alias's), and the plan says no change."""
+    sandbox.change_alias("payments-api", "live", FunctionVersion="13")
+    set_tag(sandbox, "from=11 to=12 step=2 since=2026-11-22T04:00:00Z")
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {after: smoke-ok}}"))
+    code, out = plan(sandbox, capsys, path)
+    assert (code, out.startswith("No changes.")) == (0, True), out
+    sandbox.reset_stats()
+    run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert sandbox.stats()["calls"].get("Invoke", 0) == 0

@@ -214,6 +214,19 @@ def standing(
         )
     if phase is Phase.STALE:
         return Standing(phase, False, f"stopped: {where.message}; apply leaves it as it is")
+    if phase is Phase.AT_FULL:
+        assert recorded is not None
+        on = version_word(new, named=named)
+        ended = f"at 100% on {on} (the rollout from {version_word(recorded.old, named=named)})"
+        if rollout.after:
+            return Standing(
+                phase,
+                True,
+                f"{ended}: apply runs the after hook {rollout.after}, then removes the "
+                f"rollout's record; if it fails, the failure is recorded and the alias stays "
+                f"on {on}",
+            )
+        return Standing(phase, True, f"{ended}: apply removes the rollout's record")
     if phase is Phase.BAKING:
         at = percent_text(live.routing.weight if live.routing else 0.0)
         if hold:
@@ -773,10 +786,15 @@ def with_recorded(
     that it says what apply will do to them; and the rollouts whose tag cannot be read."""
     rollouts = [c for c in plan.changes if c.rollout is not None]
     routed = [c for c in plan.changes if c.may_end_a_rollout]
-    if not rollouts and not routed:
+    # Aliases already on their rollout's version: one at 100 % whose end (the after hook, the
+    # record's removal) is left is finished by apply, so the plan reads their record too.
+    ending = [c for c in rollout_changes(plan) if c.action is Action.NOOP]
+    if not rollouts and not routed and not ending:
         return plan, []
     with_rollouts = {c.target for c in rollouts}
-    states = read_states(cloud, [*rollouts, *(c for c in routed if c.target in with_rollouts)])
+    states = read_states(
+        cloud, [*rollouts, *ending, *(c for c in routed if c.target in with_rollouts)]
+    )
     for target in sorted({c.target for c in routed} - with_rollouts, key=lambda t: t.address):
         try:  # a function whose manifest names no rollout now: its role may not read tags
             states.update(read_states(cloud, [c for c in routed if c.target == target]))
@@ -788,14 +806,16 @@ def with_recorded(
         if isinstance(state, RolloutState) and in_the_future(state, now):
             states[(change.target, change.alias)] = StateError(future_words(change.alias, state))
     unreadable = [
-        (c, state) for c in rollouts if isinstance(state := states[(c.target, c.alias)], StateError)
+        (c, state)
+        for c in [*rollouts, *ending]
+        if isinstance(state := states[(c.target, c.alias)], StateError)
     ]
 
     def recorded(change: Change) -> Change:
         state = states.get((change.target, change.alias), None)
         if state is None or isinstance(state, StateError):
             return change
-        if change.rollout is None:
+        if change.rollout is None:  # held or not, apply finishes a rollout at 100 %
             return replace(change, recorded=state)
         return replace(change, recorded=state, hold=hold)
 
