@@ -959,6 +959,7 @@ def permissions(
         if paths and not manifests:
             raise InputError(f"no manifest is on {cloud.value}: check --provider, or the paths")
     fg_rollouts: list[FunctionGraphScope] = []
+    fg_hooks: list[FunctionGraphScope] = []  # a hook is a function beside its rollout's
     for manifest in manifests:
         if isinstance(manifest.spec, FunctionGraphSpec):
             fg_ref = manifest.spec.where
@@ -969,6 +970,13 @@ def permissions(
             )
             if any(a.rollout is not None for a in manifest.spec.aliases):
                 fg_rollouts.append(functiongraph[-1])
+            fg_hooks.extend(
+                FunctionGraphScope(hook, fg_ref.package or "default", fg_ref.region)
+                for a in manifest.spec.aliases
+                if a.rollout is not None and a.rollout.hooks is not None
+                for hook in (a.rollout.hooks.before, a.rollout.hooks.after)
+                if hook is not None
+            )
             continue
         ref = manifest.spec.where
         where, owner = ref.region or region, ref.account or default_account
@@ -979,7 +987,7 @@ def permissions(
         from reconciler.permissions import functiongraph_rollout_policy
 
         document = functiongraph_rollout_policy(
-            FunctionGraphProvider, functions=functiongraph, rollouts=fg_rollouts
+            FunctionGraphProvider, functions=functiongraph, rollouts=fg_rollouts, hooks=fg_hooks
         )
         print(json.dumps(document, indent=2))
         return EXIT_OK
@@ -993,7 +1001,11 @@ def permissions(
     document = policy(AwsLambdaProvider, apply=for_apply, functions=scopes, extra=extra)
     if on_huawei:  # Huawei Cloud's IAM
         document = functiongraph_policy(
-            FunctionGraphProvider, apply=for_apply, functions=functiongraph, rollouts=fg_rollouts
+            FunctionGraphProvider,
+            apply=for_apply,
+            functions=functiongraph,
+            rollouts=fg_rollouts,
+            hooks=fg_hooks,
         )
     print(json.dumps(document, indent=2))
     return EXIT_OK

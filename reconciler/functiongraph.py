@@ -406,28 +406,70 @@ class FgRouting(_Model):
         return self
 
 
-# Why a FunctionGraph rollout takes no alarms and no hooks: each is said at its key.
+# Why a FunctionGraph rollout takes no alarms: said at its key.
 ALARMS_REFUSED = (
     "CloudWatch alarms do not exist on FunctionGraph (Huawei Cloud's alarms are Cloud Eye's, "
     "which the reconciler does not read): remove alarms; the steps and bakes still apply, and "
     "`reconcile rollout abort` rolls back by hand"
 )
-HOOKS_REFUSED = (
-    "hooks are not supported on FunctionGraph rollouts: the sandbox cannot answer FunctionGraph "
-    "invocations, so a hook's failure could not be tested as Lambda's is; remove hooks"
-)
+
+
+def hook_problem(value: str) -> str | None:
+    """Why ``value`` is not a FunctionGraph hook, or None. A hook is a function name: it runs in
+    the rolled-out function's own project, Region and package, so a manifest cannot point a
+    rollout at a function anywhere else (a URN could name any project's)."""
+    if value.startswith("urn:"):
+        return (
+            f"name the hook by its function name, not {value[:120]!r}: a hook runs in the "
+            "function's own project, Region and package"
+        )
+    if _NAME_RE.fullmatch(value) is None:
+        return (
+            f"{value[:120]!r} is not a FunctionGraph function name (a letter, then up to "
+            f"{FUNCTION_NAME_MAX - 1} letters, digits, '-' and '_')"
+        )
+    return None
+
+
+def _hook(value: Any) -> Any:
+    if isinstance(value, str) and (problem := hook_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+FgHookFunction = Annotated[
+    StrictStr,
+    BeforeValidator(_hook),
+    WithJsonSchema({"type": "string", "pattern": f"^{FUNCTION_NAME_PATTERN}$"}),
+]
+
+
+class FgHooks(_Model):
+    """FunctionGraph functions that validate the rollout, invoked synchronously
+    (InvokeFunction); each must answer {"status": "Succeeded"}."""
+
+    before: FgHookFunction | None = Field(
+        default=None, description="Invoked before any traffic moves; a failure moves none."
+    )
+    after: FgHookFunction | None = Field(
+        default=None, description="Invoked once 100 % is reached; a failure rolls back."
+    )
 
 
 class FgRolloutSpec(RolloutSpec):
-    """A rollout on FunctionGraph: steps and bakes as on Lambda, with no alarms and no hooks
-    (FunctionGraph has no CloudWatch alarms; hooks are not supported there)."""
+    """A rollout on FunctionGraph: steps, bakes and hooks as on Lambda, with no alarms
+    (FunctionGraph has no CloudWatch alarms). A hook is a function of the same project, Region
+    and package, by name."""
 
     alarms: tuple[()] = Field(
         default=(),
         description="Not on FunctionGraph: it has no CloudWatch alarms.",
         json_schema_extra={"maxItems": 0},
     )
-    hooks: None = Field(default=None, description="Not on FunctionGraph: hooks are Lambda's only.")
+    hooks: FgHooks | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="Validator functions, by name, in the function's project, Region and package.",
+    )
 
     @field_validator("alarms", mode="before")
     @classmethod
@@ -435,13 +477,6 @@ class FgRolloutSpec(RolloutSpec):
         if isinstance(value, list | tuple) and not value:
             return ()
         raise ValueError(ALARMS_REFUSED)
-
-    @field_validator("hooks", mode="before")
-    @classmethod
-    def _no_hooks(cls, value: Any) -> Any:
-        if value is not None:
-            raise ValueError(HOOKS_REFUSED)
-        return value
 
 
 class FgAliasSpec(_Model):
@@ -472,7 +507,7 @@ class FgAliasSpec(_Model):
     rollout: FgRolloutSpec | None = Field(
         default=None,
         description="Move to a new version in weight steps, each held a bake, instead of in "
-        "one write. No alarms or hooks on FunctionGraph.",
+        "one write. No alarms on FunctionGraph; hooks are functions beside this one, by name.",
     )
 
     @field_validator("name", mode="before")

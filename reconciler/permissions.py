@@ -110,10 +110,12 @@ def functiongraph_policy(
     apply: bool,
     functions: Sequence[FunctionGraphScope],
     rollouts: Sequence[FunctionGraphScope] = (),
+    hooks: Sequence[FunctionGraphScope] = (),
 ) -> dict[str, Any]:
     """A Huawei Cloud IAM custom policy (version 1.1) for ``plan`` or ``apply`` of FunctionGraph
-    functions: the actions the provider's operations declare, scoped to the functions; and for
-    the ``rollouts`` among them, their tags (read to plan, written to apply)."""
+    functions: the actions the provider's operations declare, scoped to the functions; for the
+    ``rollouts`` among them, their tags (read to plan, written to apply); and their ``hooks``
+    (found to plan, invoked to apply)."""
     scopes = list(functions) or [FunctionGraphScope("*", "*")]
     operations = APPLY_OPERATIONS if apply else PLAN_OPERATIONS
     statements: list[dict[str, Any]] = [
@@ -138,7 +140,19 @@ def functiongraph_policy(
         statements.append(
             {"Effect": "Allow", "Action": actions_of(provider, tagging), "Resource": rolled}
         )
+    statements += _hook_statements(provider, hooks, invoke=apply)
     return {"Version": "1.1", "Statement": statements}
+
+
+def _hook_statements(
+    provider: type, hooks: Sequence[FunctionGraphScope], *, invoke: bool
+) -> list[dict[str, Any]]:
+    """The rollouts' hook functions: found (their versions listed) to plan, and invoked too."""
+    found = sorted({r for scope in hooks for r in scope.resources()})
+    if not found:
+        return []
+    operations = ("version_info", "invoke") if invoke else ("version_info",)
+    return [{"Effect": "Allow", "Action": actions_of(provider, operations), "Resource": found}]
 
 
 def functiongraph_rollout_policy(
@@ -146,11 +160,12 @@ def functiongraph_rollout_policy(
     *,
     functions: Sequence[FunctionGraphScope],
     rollouts: Sequence[FunctionGraphScope],
+    hooks: Sequence[FunctionGraphScope] = (),
 ) -> dict[str, Any]:
     """The scheduled rollout runner's policy on FunctionGraph: read the functions as plan does,
     then move the aliases of functions with rollouts (read and update an alias, never create or
-    delete one) and keep their state in tags. With no manifests, every function; with manifests
-    and no rollout among them, none (as on Lambda)."""
+    delete one), keep their state in tags, and invoke their ``hooks``. With no manifests, every
+    function; with manifests and no rollout among them, none (as on Lambda)."""
     document = functiongraph_policy(provider, apply=False, functions=functions)
     if functions and not rollouts:
         return document
@@ -162,6 +177,7 @@ def functiongraph_rollout_policy(
             "Resource": rolled,
         }
     )
+    document["Statement"] += _hook_statements(provider, hooks, invoke=True)
     return document
 
 

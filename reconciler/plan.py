@@ -613,8 +613,11 @@ def _fg_desired_problems(alias: DesiredAlias) -> list[str]:
             problems.append(f"a rollout to {fg.LATEST}")
         if alias.rollout.alarms:
             problems.append("a rollout gated on alarms, which FunctionGraph does not have")
-        if alias.rollout.hooks:
-            problems.append("a rollout with hooks, which FunctionGraph rollouts do not run")
+        problems.extend(
+            f"hook: {found}"
+            for hook in alias.rollout.hooks
+            if (found := fg.hook_problem(hook)) is not None
+        )
         problems.extend(f"rollout: {p}" for p in alias.rollout.problems())
     route = alias.routing
     if route is not None:

@@ -259,6 +259,18 @@ def resealed(data: dict[str, Any]) -> str:
         (lambda c: c["after"]["routing"].update(weight=0.005), "whole percent"),
         (lambda c: c["after"]["routing"].update(version="latest"), "published version"),
         (lambda c: c.update(alias="2live"), "must start with a letter"),
+        (
+            lambda c: c["after"].update(
+                routing=None,
+                rollout={
+                    "steps": [10],
+                    "bake_seconds": 60,
+                    "alarms": [],
+                    "hooks": {"before": URN.replace(PROJECT, "f" * 32) + ":latest"},
+                },
+            ),
+            "name the hook by its function name",
+        ),
     ],
 )
 def test_a_saved_plan_is_read_by_its_cloud_rules(edit: Any, message: str) -> None:

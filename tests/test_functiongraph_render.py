@@ -96,14 +96,18 @@ def test_a_saved_plan_cannot_put_terminal_escapes_on_screen(
     [
         (Rollout((10, 50), 60), None),
         (Rollout((10, 50), 60, alarms=("errors",)), "a rollout gated on alarms"),
-        (Rollout((10, 50), 60, before="smoke"), "a rollout with hooks"),
+        (Rollout((10, 50), 60, before="smoke", after="smoke"), None),
+        (
+            Rollout((10, 50), 60, before="urn:fss:ap-southeast-1:p:function:default:x:latest"),
+            "name the hook by its function name",
+        ),
     ],
 )
-def test_a_saved_plan_carries_a_functiongraph_rollout_without_alarms_or_hooks(
+def test_a_saved_plan_carries_a_functiongraph_rollout_without_alarms(
     rollout: Rollout, refused: str | None
 ) -> None:
-    """Manifests refuse alarms and hooks on a FunctionGraph rollout, and so does a saved plan:
-    FunctionGraph has no CloudWatch alarms and its rollouts run no hooks."""
+    """Manifests refuse alarms on a FunctionGraph rollout, and hooks named by URN; so does a
+    saved plan: FunctionGraph has no CloudWatch alarms, and a hook runs beside its function."""
     from reconciler.errors import PlanFileError  # noqa: PLC0415
     from reconciler.plan import loads_plan  # noqa: PLC0415
 

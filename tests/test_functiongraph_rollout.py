@@ -34,6 +34,7 @@ from tests.test_functiongraph_sandbox import PROJECT, REGION, URN, fg_client
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "reconciler:rollout:live"
+SMOKE_URN = URN.replace(":payments:", ":smoke:")
 State = tuple[str, int | None]
 
 
@@ -315,9 +316,9 @@ def test_sigkill_mid_bake_then_a_rerun_resumes_at_the_same_step(
             "CloudWatch alarms do not exist on FunctionGraph",
         ),
         (
-            "{canary: 10, bake: 1m, hooks: {before: smoke}}",
-            "8:37",
-            "hooks are not supported on FunctionGraph",
+            "{canary: 10, bake: 1m, hooks: {before: '" + SMOKE_URN + "'}}",
+            "8:45",
+            "name the hook by its function name",
         ),
     ],
 )
@@ -740,3 +741,80 @@ def test_the_plan_says_when_apply_will_finish_a_rollout_at_100_on_functiongraph(
     capsys.readouterr()
     code, out = run(sandbox, capsys, "plan", str(path), "--detailed-exitcode")
     assert (code, out.startswith("No changes.")) == (0, True), out
+
+
+def hooked_estate(sandbox: Sandbox, estate: Path, hooks: str) -> Path:
+    """payments:live on v3 moving to v4, with hooks of the function smoke beside it."""
+    sandbox.app.functiongraph.add_function(PROJECT, REGION, "smoke", versions=1)
+    return write(estate, manifest(f"{{canary: 10, bake: 1s, hooks: {hooks}}}"))
+
+
+def test_hooks_by_name_are_accepted_at_validate(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1m, hooks: {before: smoke, after: smoke}}"))
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_a_failing_before_hook_on_functiongraph_moves_no_traffic(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = hooked_estate(sandbox, estate, "{before: smoke}")
+    sandbox.set_hook("smoke", "fail")
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert code == 4, out
+    assert alias(sandbox) == ("v3", None)
+    assert "failed=hook" in tags(sandbox)[TAG]
+    assert sandbox.stats()["calls"]["functiongraph:InvokeFunction"] == 1
+
+
+def test_hooks_on_functiongraph_that_succeed_let_the_rollout_finish(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = hooked_estate(sandbox, estate, "{before: smoke, after: smoke}")
+    sandbox.set_hook("smoke", "succeed")
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert alias(sandbox) == ("v4", None)
+    assert TAG not in tags(sandbox)
+    assert sandbox.stats()["calls"]["functiongraph:InvokeFunction"] == 2
+
+
+def test_a_failing_after_hook_on_functiongraph_rolls_back_from_the_run_that_wrote_100(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = hooked_estate(sandbox, estate, "{after: smoke}")
+    sandbox.set_hook("smoke", "fail")
+    code, out = run(sandbox, capsys, "apply", str(path), "--auto-approve")
+    assert code == 4, out
+    assert alias(sandbox) == ("v3", None)
+
+
+def test_a_hook_function_that_does_not_exist_is_found_while_planning(
+    sandbox: Sandbox, estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1s, hooks: {before: nowhere}}"))
+    code, out = run(sandbox, capsys, "plan", str(path))
+    assert code == 1, out
+    assert "nowhere" in out
+    assert "does not exist" in out, out
+    assert writes(sandbox) == 0
+
+
+def test_permissions_let_apply_and_the_runner_invoke_the_hooks_only(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(estate, manifest("{canary: 10, bake: 1m, hooks: {after: smoke}}"))
+    hook = f"FUNCTIONGRAPH:{REGION}:*:function:default/smoke"
+    for role in ("--apply", "--rollout", "--plan"):
+        assert main(["permissions", str(path), role, "--provider", "functiongraph"]) == 0
+        document: dict[str, Any] = json.loads(capsys.readouterr().out)
+        on_hook = {a for s in document["Statement"] if hook in s["Resource"] for a in s["Action"]}
+        invoking = {
+            r
+            for s in document["Statement"]
+            if "functiongraph:function:invoke" in s["Action"]
+            for r in s["Resource"]
+        }
+        assert "functiongraph:function:listVersion" in on_hook, (role, document)
+        assert invoking == (set() if role == "--plan" else {hook}), (role, document)

@@ -354,8 +354,30 @@ CASES += [
     ),
     (
         "fg-rollout-hooks",
-        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "hooks": {"before": "s"}})),
+        fg_doc(
+            (
+                "aliases.0.rollout",
+                {
+                    "canary": 10,
+                    "bake": "1m",
+                    "hooks": {
+                        "before": "urn:fss:ap-southeast-1:"
+                        "0a1b2c3d4e5f60718293a4b5c6d7e8f9:function:default:s:latest"
+                    },
+                },
+            )
+        ),
         False,
+    ),
+    (
+        "fg-rollout-hook-after",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "hooks": {"after": "9lives"}})),
+        False,
+    ),
+    (
+        "fg-rollout-hooks-by-name",
+        fg_doc(("aliases.0.rollout", {"canary": 10, "bake": "1m", "hooks": {"before": "s"}})),
+        True,
     ),
     (
         "fg-rollout-to-latest",
@@ -526,6 +548,8 @@ def test_there_are_cases_on_every_key_of_the_schema() -> None:
         "FgRolloutSpec.bake": "fg-rollout-bake",
         "FgRolloutSpec.alarms": "fg-rollout-alarms",
         "FgRolloutSpec.hooks": "fg-rollout-hooks",
+        "FgHooks.before": "fg-rollout-hooks",
+        "FgHooks.after": "fg-rollout-hook-after",
         "FgRouting.version": "fg-routing-to-",
         "FgRouting.weight": "fg-routing-weight",
         "FgRouting.rules": "fg-routing-rules-",

@@ -326,7 +326,13 @@ class FunctionGraphProvider:
     def version_info(self, target: FunctionTarget, version: str) -> VersionInfo | None:
         """The version if it exists. FunctionGraph asks nothing of a weighted alias's two
         versions (no role or dead-letter rule), so nothing else of it is read."""
-        if version not in self.versions(target):
+        try:
+            versions = self.versions(target)
+        except NotFoundError as exc:  # no function, so no version of it (a hook's, say)
+            if exc.code == fg.FUNCTION_NOT_FOUND[0]:
+                return None
+            raise
+        if version not in versions:
             return None
         return VersionInfo(version=version, role="", dead_letter_target=None)
 

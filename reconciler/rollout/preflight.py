@@ -20,12 +20,15 @@ from reconciler.plan import Change, Plan
 from reconciler.planner import DesiredFunction
 from reconciler.preflight import routing_problems
 from reconciler.providers.base import VersionReader
-from reconciler.rollout.cloud import RolloutCloud
+from reconciler.rollout.cloud import RolloutCloud, fg_hook_target
 from reconciler.rollout.state import tag_key
 
 
 def hook_target(target: FunctionTarget, hook: str) -> FunctionTarget:
-    """The hook function, in the function's account and Region unless its ARN says otherwise."""
+    """The hook function, in the function's account and Region unless its ARN says otherwise;
+    on FunctionGraph, in the function's project, Region and package."""
+    if target.provider == fg.PROVIDER:
+        return fg_hook_target(target, hook)
     ref = contract.parse_function_name(hook)
     return FunctionTarget(
         ref.account or target.account,
@@ -116,7 +119,8 @@ def _check(
     for hook in dict.fromkeys(rollout.hooks):
         where = hook_target(change.target, hook)
         if where not in hooks:
-            hooks[where] = reader.version_info(where, contract.LATEST) is not None
+            latest = fg.LATEST if where.provider == fg.PROVIDER else contract.LATEST
+            hooks[where] = reader.version_info(where, latest) is not None
         if not hooks[where]:
             messages.append(
                 f"{name}: hook function {hook!r} does not exist in {where.region}; create it, or "
