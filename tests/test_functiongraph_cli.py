@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -516,6 +518,24 @@ class _Answers(http.server.BaseHTTPRequestHandler):
         return
 
 
+@contextmanager
+def provider_answered_by(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[Any]:
+    """A FunctionGraph provider whose every call this handler answers, over HTTP."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    environ = {
+        "HUAWEICLOUD_SDK_AK": "ak",
+        "HUAWEICLOUD_SDK_SK": "sk",
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    }
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 ALIAS = {"name": "live", "version": "v1", "description": "", "last_modified": "2026-01-01 00:00:00"}
 
 
@@ -592,21 +612,11 @@ def test_the_same_alias_listed_twice_is_refused_not_one_of_them_dropped() -> Non
     the two would hide what the other says."""
     twice = [{**ALIAS, "version": "v2"}, ALIAS]
     handler = type("Handler", (_Answers,), {"body": json.dumps(twice).encode()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError, match="twice"):
-            provider.read_function(T)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        provider_answered_by(handler) as provider,
+        pytest.raises(MalformedAnswerError, match="twice"),
+    ):
+        provider.read_function(T)
 
 
 @pytest.fixture
@@ -771,23 +781,11 @@ class _IgnoresPuts(_Answers):
 def test_a_write_answered_with_another_version_than_sent_is_not_counted_done() -> None:
     """A write whose answer shows the alias on another version than sent may not have been
     made: a malformed answer that says so, so that apply reads the alias back."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _IgnoresPuts)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
+    with provider_answered_by(_IgnoresPuts) as provider:
         current = provider.get_alias(T, "live")
         assert current is not None
         with pytest.raises(MalformedAnswerError, match="may have been made"):
             provider.update_alias(T, DesiredAlias("live", "v2"), current.revision_id)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _CyclingVersions(_Answers):
@@ -806,22 +804,9 @@ class _CyclingVersions(_Answers):
 def test_a_version_listing_whose_marker_comes_back_stops_at_once() -> None:
     """A marker met before is a malformed answer at once, as Lambda's pages refuse one."""
     _CyclingVersions.calls = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CyclingVersions)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError):
-            provider.versions(T)
-        assert _CyclingVersions.calls <= 4
-    finally:
-        server.shutdown()
-        server.server_close()
+    with provider_answered_by(_CyclingVersions) as provider, pytest.raises(MalformedAnswerError):
+        provider.versions(T)
+    assert _CyclingVersions.calls <= 4
 
 
 def test_an_update_that_leaves_the_description_alone_keeps_it_live(
@@ -1064,21 +1049,11 @@ def test_a_function_listing_the_api_would_not_give_is_a_malformed_answer(
     page: dict[str, Any], message: str
 ) -> None:
     handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError, match=message):
-            provider.list_functions(REGION)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        provider_answered_by(handler) as provider,
+        pytest.raises(MalformedAnswerError, match=message),
+    ):
+        provider.list_functions(REGION)
 
 
 class _CyclingFunctions(_Answers):
@@ -1098,22 +1073,12 @@ class _CyclingFunctions(_Answers):
 
 def test_a_function_listing_whose_marker_comes_back_stops_at_once() -> None:
     _CyclingFunctions.calls = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CyclingFunctions)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError, match="came back"):
-            provider.list_functions(REGION)
-        assert _CyclingFunctions.calls == 3
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        provider_answered_by(_CyclingFunctions) as provider,
+        pytest.raises(MalformedAnswerError, match="came back"),
+    ):
+        provider.list_functions(REGION)
+    assert _CyclingFunctions.calls == 3
 
 
 WITHOUT_THE_SDK = """\
@@ -1184,38 +1149,18 @@ def test_a_version_listing_the_api_would_not_give_is_a_malformed_answer(
     cannot follow is an error, never a listing cut short (which pre-flight would read as a
     version that does not exist)."""
     handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError, match=message):
-            provider.versions(T)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        provider_answered_by(handler) as provider,
+        pytest.raises(MalformedAnswerError, match=message),
+    ):
+        provider.versions(T)
 
 
 def test_a_function_listing_with_a_negative_marker_is_a_malformed_answer() -> None:
     page = {"functions": [_function_entry(T.arn)], "next_marker": -1}
     handler = type("Handler", (_Answers,), {"body": json.dumps(page).encode()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        environ = {
-            "HUAWEICLOUD_SDK_AK": "ak",
-            "HUAWEICLOUD_SDK_SK": "sk",
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-        }
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = FunctionGraphProvider(endpoint_url=url, environ=environ, rate=None)
-        with pytest.raises(MalformedAnswerError, match="next_marker is not"):
-            provider.list_functions(REGION)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        provider_answered_by(handler) as provider,
+        pytest.raises(MalformedAnswerError, match="next_marker is not"),
+    ):
+        provider.list_functions(REGION)
