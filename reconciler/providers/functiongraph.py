@@ -534,12 +534,11 @@ class FunctionGraphProvider:
                 following = 0 if following is None else following
                 if not isinstance(following, int) or isinstance(following, bool) or following < 0:
                     raise MalformedAnswerError("next_marker is not a number of entries")
-                with_more = bool(following) and not page[key]
-                if with_more:  # a page of none that goes on would never end
+                if following and not page[key]:  # a page of none that goes on would never end
                     raise MalformedAnswerError(f"no {key[:-1]} on a page, and more to come")
                 if following and str(following) in seen:  # the same pages again, for ever
                     raise MalformedAnswerError(f"next_marker {following} came back")
-                yield page[key]
+            yield page[key]
             if not following:
                 return
             marker = str(following)
